@@ -1,0 +1,10 @@
+//! weft's end-to-end tests, one binary (it links once: on a 2-core machine
+//! that matters), a module per topic. Plugins are built beforehand by
+//! `just build-plugins`; the tests find them in
+//! `plugins/target/wasm32-wasip2/release/` (or `$WEFT_PLUGIN_DIR`).
+
+mod support;
+
+mod contract;
+mod http_json;
+mod sandbox;

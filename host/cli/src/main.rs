@@ -1,1 +1,92 @@
-fn main() {}
+//! `weft`: run integration schemes, manage plugins, serve the API.
+//!
+//! The binary is thin: argument parsing, output and exit codes. The work
+//! lives in the library crates (`weft-runtime`, `weft-plugins`, ...).
+
+mod commands;
+mod home;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// weft: a WebAssembly plugin-based integration host.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, about, long_about = None)]
+struct Cli {
+    /// weft's data directory (plugins, store, caches). Defaults to the
+    /// per-user data directory, e.g. ~/.local/share/weft.
+    #[arg(long, env = "WEFT_HOME", global = true)]
+    home: Option<PathBuf>,
+
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+
+    /// More logging (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install, list, inspect and remove plugins.
+    #[command(subcommand)]
+    Plugin(commands::plugin::PluginCommand),
+}
+
+fn init_tracing(format: LogFormat, verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let home = home::resolve(cli.home)?;
+        match cli.command {
+            Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

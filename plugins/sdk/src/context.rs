@@ -167,6 +167,16 @@ impl Page {
         &self.records
     }
 
+    /// The cursor of the next page, as [`Page::next`] serialised it.
+    pub fn next_cursor(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+
+    /// The total set with [`Page::total`].
+    pub fn known_total(&self) -> Option<u64> {
+        self.total
+    }
+
     pub(crate) fn into_wit(self) -> Result<wit::Page> {
         Ok(wit::Page {
             records: serde_json::to_string(&self.records)?,

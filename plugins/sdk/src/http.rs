@@ -72,9 +72,7 @@ impl Request {
     /// `fatal` when the value cannot be serialised.
     pub fn json<T: Serialize + ?Sized>(self, body: &T) -> Result<Self> {
         let bytes = serde_json::to_vec(body)?;
-        Ok(self
-            .header("content-type", "application/json")
-            .body(bytes))
+        Ok(self.header("content-type", "application/json").body(bytes))
     }
 
     /// Sets an `application/x-www-form-urlencoded` body from pairs, in the
@@ -94,6 +92,35 @@ impl Request {
     pub fn timeout_ms(mut self, ms: u32) -> Self {
         self.timeout_ms = Some(ms);
         self
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The URL, query included.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The headers, in the order they were added.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The first value of a header, by case-insensitive name.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body, if any. With the accessors above this lets a connector's
+    /// native unit tests check the request it builds without sending it.
+    pub fn body_bytes(&self) -> Option<&[u8]> {
+        self.body.as_deref()
     }
 
     /// Sends the request through the host and waits for the response.
@@ -118,6 +145,28 @@ impl Request {
                 body: r.body,
             })
             .map_err(|e| Error::from(e).context(format_args!("{} {url}", method_name(self.method))))
+    }
+}
+
+/// Something that sends requests: [`Host`] in a plugin, recorded replies
+/// in a connector's native unit tests. Write a connector's call sequences
+/// (log in, call, log in again) against this trait and they can be tested
+/// without a host.
+pub trait Transport {
+    /// Sends one request and returns the response.
+    ///
+    /// # Errors
+    /// As [`Request::send`].
+    fn send(&mut self, request: Request) -> Result<Response>;
+}
+
+/// The host's `http.send`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Host;
+
+impl Transport for Host {
+    fn send(&mut self, request: Request) -> Result<Response> {
+        request.send()
     }
 }
 
@@ -163,6 +212,15 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, by case-insensitive name, in order (e.g. the
+    /// `set-cookie` lines of a login reply).
+    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
@@ -221,7 +279,11 @@ pub fn classify_status(status: u16, retry_after: Option<&str>, body: &[u8]) -> E
 /// `Retry-After` in delta-seconds (the HTTP-date form is rare in APIs and
 /// is treated as "not given").
 pub fn parse_retry_after_ms(value: &str) -> Option<u64> {
-    value.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| s.saturating_mul(1000))
 }
 
 fn snippet(body: &[u8]) -> String {

@@ -40,12 +40,14 @@ mod error;
 pub mod http;
 mod info;
 pub mod log;
+mod outcomes;
 
 pub use context::{
     Context, Page, Params, WebhookReply, WebhookRequest, WriteOutcome, decode_cursor,
 };
 pub use error::{Error, Result};
 pub use info::{ConnectorInfo, Egress, Field, Operation, TransformInfo};
+pub use outcomes::Outcomes;
 pub use schemars;
 pub use serde_json;
 
@@ -58,12 +60,12 @@ pub mod wit {
 
 /// Everything a plugin usually needs.
 pub mod prelude {
-    pub use crate::http::{self, Request, Response};
+    pub use crate::http::{self, Host, Request, Response, Transport};
     pub use crate::log;
     pub use crate::{
-        Connector, ConnectorInfo, Context, Egress, Error, Field, Operation, Page, Params, Result,
-        Transform, TransformInfo, WebhookReply, WebhookRequest, WriteOutcome, decode_cursor,
-        export_connector, export_transform,
+        Connector, ConnectorInfo, Context, Egress, Error, Field, Operation, Outcomes, Page, Params,
+        Result, Transform, TransformInfo, WebhookReply, WebhookRequest, WriteOutcome,
+        decode_cursor, export_connector, export_transform,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -2,15 +2,25 @@
 //!
 //! `log::info("page read", &[("page_no", "3")])`. Never log secrets.
 
-use crate::wit::log::{Level, emit};
+use crate::wit::log::Level;
+#[cfg(target_arch = "wasm32")]
+use crate::wit::log::emit;
 
 /// Emits a line at `level` with key/value fields.
+///
+/// Outside WebAssembly (a connector's native unit tests) there is no host
+/// to take the line, and it goes to stderr instead.
 pub fn log(level: Level, message: &str, fields: &[(&str, &str)]) {
-    let fields: Vec<(String, String)> = fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    emit(level, message, &fields);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        emit(level, message, &fields);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("[{level:?}] {message} {fields:?}");
 }
 
 /// A debug line.

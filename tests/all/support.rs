@@ -1,0 +1,104 @@
+//! Shared helpers: where the built plugins are, a runtime with small test
+//! limits, and a tiny JSON server on loopback.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use weft_runtime::{
+    CallIdentity, Connection, ConnectorSession, Limits, LoadedPlugin, Runtime, RuntimeConfig,
+};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+/// The built `.wasm` of a first-party plugin or fixture.
+pub fn plugin_wasm(crate_name: &str) -> Vec<u8> {
+    let dir = std::env::var_os("WEFT_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("plugins/target/wasm32-wasip2/release"));
+    let path = dir.join(format!("{}.wasm", crate_name.replace('-', "_")));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; build the plugins first with `just build-plugins`",
+            path.display()
+        )
+    })
+}
+
+/// Limits small enough that hostile fixtures hit them quickly.
+pub fn test_limits() -> Limits {
+    Limits {
+        max_memory_bytes: 64 << 20,
+        cpu_time: Duration::from_millis(500),
+        call_timeout: Duration::from_secs(20),
+        max_output_bytes: 1 << 20,
+        max_concurrent_instances: 16,
+        ..Limits::default()
+    }
+}
+
+/// A runtime with test limits; `internal.hostile.test` is pinned to
+/// 10.0.0.1 so a test can reach a private address through a declared name.
+pub fn runtime() -> Runtime {
+    let mut dns: HashMap<String, Vec<IpAddr>> = HashMap::new();
+    dns.insert(
+        "internal.hostile.test".into(),
+        vec!["10.0.0.1".parse().expect("valid IP")],
+    );
+    Runtime::new(RuntimeConfig {
+        limits: test_limits(),
+        dns_overrides: dns,
+    })
+    .expect("the runtime starts")
+}
+
+/// Loads a built plugin into `runtime`.
+pub async fn load(runtime: &Runtime, crate_name: &str) -> Arc<LoadedPlugin> {
+    runtime
+        .load_wasm(&plugin_wasm(crate_name))
+        .await
+        .unwrap_or_else(|e| panic!("{crate_name} loads: {e}"))
+}
+
+/// A connector session for tenant `t1` with `config`, allowed to reach
+/// loopback.
+pub async fn session(plugin: &LoadedPlugin, config: serde_json::Value) -> ConnectorSession {
+    let serde_json::Value::Object(config) = config else {
+        panic!("config must be an object");
+    };
+    plugin
+        .connector(
+            CallIdentity {
+                tenant: "t1".into(),
+                scheme: "test".into(),
+                run_id: "r1".into(),
+            },
+            Connection {
+                name: "conn".into(),
+                config,
+                allowed_addresses: vec!["127.0.0.1/32".parse().expect("valid net")],
+            },
+        )
+        .await
+        .expect("session opens")
+}
+
+/// Serves `router` on a free loopback port; returns its origin.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr: SocketAddr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
