@@ -21,10 +21,7 @@ pub fn repo_root() -> PathBuf {
 
 /// The built `.wasm` of a first-party plugin or fixture.
 pub fn plugin_wasm(crate_name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("WEFT_PLUGIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("plugins/target/wasm32-wasip2/release"));
-    let path = dir.join(format!("{}.wasm", crate_name.replace('-', "_")));
+    let path = plugin_path(crate_name);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read {}: {e}; build the plugins first with `just build-plugins`",
@@ -101,4 +98,53 @@ pub async fn serve(router: axum::Router) -> String {
         let _ = axum::serve(listener, router).await;
     });
     format!("http://{addr}")
+}
+
+/// The `weft` binary of the same build as this test (`just test` builds it
+/// first).
+pub fn weft_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/all-<hash> → target/<profile>/weft
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executable lives in target/<profile>/deps");
+    let bin = dir.join("weft");
+    assert!(
+        bin.exists(),
+        "{} is missing; build it with `cargo build --release -p weft-cli` (just test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Output of one `weft` invocation.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `weft` with `WEFT_HOME=home`.
+pub fn weft(home: &std::path::Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(weft_bin())
+        .args(args)
+        .env("WEFT_HOME", home)
+        .env_remove("WEFT_LOG")
+        .output()
+        .expect("weft runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The path of a built plugin's `.wasm`.
+pub fn plugin_path(crate_name: &str) -> PathBuf {
+    let dir = std::env::var_os("WEFT_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("plugins/target/wasm32-wasip2/release"));
+    dir.join(format!("{}.wasm", crate_name.replace('-', "_")))
 }
