@@ -345,6 +345,7 @@ pub(crate) fn explain_trap(
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) if state.clock.exceeded => Violation::CpuTime(state.clock.budget),
         Some(Trap::StackOverflow) => Violation::StackOverflow,
+        Some(Trap::MemoryOutOfBounds) if shadow_stack_overflow(error) => Violation::StackOverflow,
         Some(Trap::UnreachableCodeReached) => match panic_message(&state.log.stderr_text()) {
             Some(m) => Violation::Panic(m),
             None => Violation::Trap(
@@ -354,6 +355,26 @@ pub(crate) fn explain_trap(
         Some(trap) => Violation::Trap(trap.to_string()),
         None => Violation::Trap(format!("{error:#}")),
     }
+}
+
+/// Compilers for wasm32 keep part of the stack in linear memory, below the
+/// data, and do not check it: when it runs out the stack pointer wraps
+/// below zero and the next store faults near the top of the 4 GiB address
+/// space. wasmtime reports that as a memory fault at that address.
+fn shadow_stack_overflow(error: &wasmtime::Error) -> bool {
+    const PREFIX: &str = "memory fault at wasm address 0x";
+    error.chain().any(|cause| {
+        let text = cause.to_string();
+        text.find(PREFIX)
+            .and_then(|at| {
+                let hex: String = text[at + PREFIX.len()..]
+                    .chars()
+                    .take_while(char::is_ascii_hexdigit)
+                    .collect();
+                u64::from_str_radix(&hex, 16).ok()
+            })
+            .is_some_and(|address| (0xffff_0000..=0xffff_ffff).contains(&address))
+    })
 }
 
 /// The panic message from a Rust guest's stderr: the line after

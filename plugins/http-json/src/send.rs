@@ -130,13 +130,14 @@ pub(crate) fn write(
             for record in records {
                 let mut request = settings.request(p.method.http(), url.clone());
                 if let Some(ptr) = &p.idempotency_key
-                    && let Some(key) = record.pointer(ptr) {
-                        let key = match key {
-                            Value::String(s) => s.clone(),
-                            other => other.to_string(),
-                        };
-                        request = request.header("Idempotency-Key", key);
-                    }
+                    && let Some(key) = record.pointer(ptr)
+                {
+                    let key = match key {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    request = request.header("Idempotency-Key", key);
+                }
                 let reply = request.json(&record)?.send()?;
                 if (200..300).contains(&reply.status) {
                     let id = if reply.body.is_empty() {
