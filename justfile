@@ -11,6 +11,9 @@ cargo := "cargo"
 setup:
     rustup target add wasm32-wasip2 >/dev/null
     command -v cargo-nextest >/dev/null || {{cargo}} install cargo-nextest --locked
+    # The official Kingdee Python SDK, which the K3Cloud simulator must satisfy.
+    test -x .venv/bin/python || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/sim/python/requirements.txt
 
 # Build the plugins (WebAssembly components, wasm32-wasip2 only).
 build-plugins: setup

@@ -44,6 +44,12 @@ enum Command {
     /// Install, list, inspect and remove plugins.
     #[command(subcommand)]
     Plugin(commands::plugin::PluginCommand),
+    /// Add and list tenants.
+    #[command(subcommand)]
+    Tenant(commands::tenant::TenantCommand),
+    /// Add, list, check and remove a tenant's connections.
+    #[command(subcommand)]
+    Connection(commands::connection::ConnectionCommand),
 }
 
 fn init_tracing(format: LogFormat, verbose: u8) {
@@ -80,6 +86,8 @@ fn main() -> ExitCode {
         let home = home::resolve(cli.home)?;
         match cli.command {
             Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
+            Command::Tenant(cmd) => commands::tenant::run(&home, cmd),
+            Command::Connection(cmd) => commands::connection::run(&home, cmd).await,
         }
     });
     match result {

@@ -30,3 +30,13 @@ impl Manifest {
         format!("{}@{}", self.name, self.version)
     }
 }
+
+impl Manifest {
+    /// The connector description, when this is a connector.
+    pub fn info_connector(&self) -> Option<&weft_runtime::ConnectorInfo> {
+        match &self.info {
+            PluginInfo::Connector(c) => Some(c),
+            PluginInfo::Transform(_) => None,
+        }
+    }
+}

@@ -1,3 +1,5 @@
 //! One module per command group.
 
+pub mod connection;
 pub mod plugin;
+pub mod tenant;

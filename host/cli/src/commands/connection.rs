@@ -1,0 +1,222 @@
+//! `weft connection add|list|check|remove`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use ipnet::IpNet;
+use weft_plugins::{PluginSpec, PluginStore};
+use weft_runtime::{CallIdentity, Connection, LogEntry, Runtime, RuntimeConfig};
+use weft_store::{ConnectionInput, SqliteStore};
+
+use crate::output;
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionCommand {
+    /// Add a connection: a tenant's settings and credentials for a
+    /// connector plugin. Settings are checked against the plugin's fields.
+    Add {
+        /// The connection's name, e.g. wdt-main.
+        name: String,
+        /// The tenant it belongs to.
+        #[arg(long)]
+        tenant: String,
+        /// The connector plugin (name or name@version).
+        #[arg(long)]
+        plugin: PluginSpec,
+        /// A setting, field=value (repeatable).
+        #[arg(long = "set", value_parser = key_value)]
+        settings: Vec<(String, String)>,
+        /// A secret, field=value, or field=@path to read it from a file
+        /// (repeatable). Secrets are encrypted at rest and never printed.
+        #[arg(long = "secret", value_parser = key_value)]
+        secrets: Vec<(String, String)>,
+        /// An internal address (or network, e.g. 127.0.0.1/32) this
+        /// connection may reach; all such addresses are refused otherwise.
+        #[arg(long = "allow-address")]
+        allowed_addresses: Vec<String>,
+        /// Replace an existing connection of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List a tenant's connections (secret values are never shown).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test a connection: the connector makes one authenticated call.
+    Check {
+        /// The connection's name.
+        name: String,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Remove a connection.
+    Remove {
+        /// The connection's name.
+        name: String,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not field=value"))?;
+    if k.is_empty() {
+        return Err(format!("'{s}' has an empty field name"));
+    }
+    Ok((k.to_owned(), v.to_owned()))
+}
+
+fn parse_address(s: &str) -> Result<IpNet> {
+    if let Ok(net) = s.parse::<IpNet>() {
+        return Ok(net);
+    }
+    let ip: std::net::IpAddr = s
+        .parse()
+        .with_context(|| format!("'{s}' is not an IP address or network"))?;
+    Ok(IpNet::from(ip))
+}
+
+fn read_secret(value: String) -> Result<String> {
+    match value.strip_prefix('@') {
+        Some(path) => Ok(std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the secret file {path}"))?
+            .trim_end_matches(['\n', '\r'])
+            .to_owned()),
+        None => Ok(value),
+    }
+}
+
+pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
+    let store = SqliteStore::open(home)?;
+    match command {
+        ConnectionCommand::Add {
+            name,
+            tenant,
+            plugin,
+            settings,
+            secrets,
+            allowed_addresses,
+            replace,
+        } => {
+            let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
+            let manifest = plugins.find(&plugin)?;
+            let Some(info) = manifest.info_connector() else {
+                bail!("{} is a transform, not a connector", manifest.id());
+            };
+            store.tenant(&tenant)?;
+            let secrets = secrets
+                .into_iter()
+                .map(|(k, v)| Ok((k, read_secret(v)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let input = ConnectionInput {
+                settings,
+                secrets,
+                allowed_addresses: allowed_addresses
+                    .iter()
+                    .map(|a| parse_address(a))
+                    .collect::<Result<_>>()?,
+            };
+            let new = input
+                .validate(&tenant, &name, info)
+                .with_context(|| format!("connection '{name}' for {}", manifest.id()))?;
+            let c = store.add_connection(new, replace)?;
+            println!(
+                "added connection {} of tenant {} ({}; {} setting(s), {} secret(s))",
+                c.name,
+                c.tenant,
+                c.plugin,
+                c.settings.len(),
+                c.secrets.len()
+            );
+        }
+        ConnectionCommand::List { tenant, json } => {
+            store.tenant(&tenant)?;
+            let connections = store.connections(&tenant)?;
+            if json {
+                return output::json(&connections);
+            }
+            let mut t = output::table(["CONNECTION", "PLUGIN", "SETTINGS", "SECRETS", "ALLOWED"]);
+            for c in connections {
+                let settings: Vec<String> = c
+                    .settings
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}={}",
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                        )
+                    })
+                    .collect();
+                let secrets: Vec<String> = c.secrets.iter().map(|k| format!("{k}=***")).collect();
+                t.add_row(vec![
+                    c.name,
+                    c.plugin,
+                    settings.join("\n"),
+                    secrets.join("\n"),
+                    c.allowed_addresses.join("\n"),
+                ]);
+            }
+            println!("{t}");
+        }
+        ConnectionCommand::Check { name, tenant } => check(home, &store, &tenant, &name).await?,
+        ConnectionCommand::Remove { name, tenant } => {
+            store.remove_connection(&tenant, &name)?;
+            println!("removed connection {name} of tenant {tenant}");
+        }
+    }
+    Ok(())
+}
+
+async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Result<()> {
+    let connection = store.connection(tenant, name)?;
+    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
+    let spec = PluginSpec {
+        name: connection.plugin.clone(),
+        version: None,
+    };
+    let plugin = plugins.load(&spec).await?;
+    let Some(info) = plugin.connector_info() else {
+        bail!("{} is not a connector", connection.plugin);
+    };
+    let (config, allowed_addresses) = store.connection_config(tenant, name, info)?;
+    let mut session = plugin
+        .connector(
+            CallIdentity {
+                tenant: tenant.to_owned(),
+                ..CallIdentity::default()
+            },
+            Connection {
+                name: name.to_owned(),
+                config,
+                allowed_addresses,
+            },
+        )
+        .await?;
+    let outcome = session.check().await;
+    for entry in session.take_log() {
+        if let LogEntry::Http(x) = entry {
+            let status = x.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
+            tracing::info!("{} {} -> {status} ({} ms)", x.method, x.url, x.duration_ms);
+        }
+    }
+    match outcome {
+        Ok(()) => {
+            println!(
+                "connection {name} of tenant {tenant} works ({})",
+                connection.plugin
+            );
+            Ok(())
+        }
+        Err(e) => bail!("connection {name} of tenant {tenant} failed its check: {e}"),
+    }
+}

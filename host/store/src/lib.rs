@@ -1,0 +1,112 @@
+//! # weft-store: weft's persistent state
+//!
+//! Tenants, their connections (secrets sealed, see [`secrets`]), and — as
+//! the scheme engine grows — schemes, runs and the ledger. The embedded
+//! default is SQLite in WAL mode under `$WEFT_HOME`; nothing to install.
+//! The schema is versioned ([`migrations`]) and migrated on open.
+
+pub mod connections;
+mod migrations;
+pub mod secrets;
+pub mod tenants;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection as Db;
+
+pub use connections::{Connection, ConnectionInput, NewConnection};
+pub use secrets::SecretKey;
+pub use tenants::Tenant;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The schema could not be migrated.
+    #[error("cannot migrate the database schema: {0}")]
+    Migration(String),
+    /// Sealing or opening secrets failed.
+    #[error("{0}")]
+    Secret(String),
+    /// No such thing.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// It already exists.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// The input is invalid; every problem is listed.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+    /// Stored data cannot be read back.
+    #[error("damaged record {0}")]
+    Damaged(String),
+}
+
+/// The time now, RFC 3339 UTC.
+pub(crate) fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    db: Mutex<Db>,
+    key: SecretKey,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) `$home/weft.db`, with the secret key
+    /// from the environment or `$home/secret.key`.
+    ///
+    /// # Errors
+    /// When the file cannot be opened, the schema cannot be migrated, or
+    /// the secret key cannot be loaded.
+    pub fn open(home: &Path) -> Result<Self, StoreError> {
+        let key = SecretKey::load(home)?;
+        Self::open_with_key(&home.join("weft.db"), key)
+    }
+
+    /// Opens a database file with an explicit key.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`].
+    pub fn open_with_key(path: &Path, key: SecretKey) -> Result<Self, StoreError> {
+        let mut db = Db::open(path)?;
+        // WAL: readers never block the writer; NORMAL sync is durable at
+        // every checkpoint and safe against application crashes (kill -9),
+        // which is the failure weft must survive without losing a commit.
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
+        db.pragma_update(None, "foreign_keys", "ON")?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrations::apply(&mut db)?;
+        Ok(Self {
+            db: Mutex::new(db),
+            key,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Db> {
+        // A panic while holding the lock cannot leave SQLite inconsistent
+        // (every write is a transaction), so a poisoned lock is still usable.
+        self.db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn key(&self) -> &SecretKey {
+        &self.key
+    }
+}

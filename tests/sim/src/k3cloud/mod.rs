@@ -1,0 +1,268 @@
+//! 金蝶云星空 WebAPI: `POST {origin}/k3cloud/{ServiceName}.common.kdsvc`,
+//! service names matched case-insensitively. Session login (ValidateUser,
+//! LoginByAppSecret, LoginBySign) and the signed X-Api/X-Kd headers both
+//! authenticate; DynamicFormService Save, BatchSave, ExecuteBillQuery,
+//! BillQuery and View. Both body styles: `{"formid":…,"data":…}` and the Java
+//! SDK's `{"parameters":[formid, data]}`, `data` possibly a JSON string.
+//! Business errors are HTTP 200 (PROTOCOLS.md §1).
+
+pub(crate) mod basedata;
+pub(crate) mod bills;
+pub(crate) mod envelope;
+pub(crate) mod filter;
+pub(crate) mod forms;
+pub(crate) mod query;
+pub(crate) mod save;
+pub(crate) mod session;
+pub(crate) mod signed;
+pub(crate) mod view;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+pub(crate) use bills::K3Store;
+use envelope::{K3Error, call_failure, query_failure};
+use save::member;
+use session::Login;
+
+use crate::faults;
+use crate::state::{SimState, lock};
+use crate::system::System;
+use crate::wire;
+
+const SESSION_LOST: &str = "会话信息已丢失，请重新登录";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Operation {
+    Login(Login),
+    DataCenters,
+    Save,
+    BatchSave,
+    ExecuteBillQuery,
+    BillQuery,
+    View,
+    Unsupported(String),
+}
+
+impl Operation {
+    fn parse(service: &str) -> Operation {
+        const FORM: &str = "kingdee.bos.webapi.servicesstub.dynamicformservice.";
+        const AUTH: &str = "kingdee.bos.webapi.servicesstub.authservice.";
+        if let Some(op) = service.strip_prefix(FORM) {
+            return match op {
+                "save" => Operation::Save,
+                "batchsave" => Operation::BatchSave,
+                "executebillquery" => Operation::ExecuteBillQuery,
+                "billquery" => Operation::BillQuery,
+                "view" => Operation::View,
+                other => Operation::Unsupported(other.to_string()),
+            };
+        }
+        match service.strip_prefix(AUTH) {
+            Some("validateuser") => Operation::Login(Login::ValidateUser),
+            Some("loginbyappsecret") => Operation::Login(Login::AppSecret),
+            Some("loginbysign") => Operation::Login(Login::Sign),
+            _ if service
+                == "kingdee.bos.servicefacade.servicesstub.account.accountservice.getdatacenterlist" =>
+            {
+                Operation::DataCenters
+            }
+            _ => Operation::Unsupported(service.to_string()),
+        }
+    }
+
+    /// A refusal in the shape this operation's clients parse.
+    fn refusal(&self, error: K3Error) -> Value {
+        match self {
+            Operation::ExecuteBillQuery | Operation::BillQuery => query_failure(error),
+            Operation::Login(_) => json!({
+                "Message": error.message, "MessageCode": null, "LoginResultType": -1, "Context": null,
+                "KDSVCSessionId": null, "IsSuccessByAPI": false
+            }),
+            _ => call_failure(error),
+        }
+    }
+}
+
+/// UNCONFIRMED text: see docs/protocol-choices.md.
+fn call_limit() -> K3Error {
+    K3Error::new(14, None, "调用频率超过限制，请稍后再试")
+}
+
+pub(crate) async fn service(
+    state: Arc<SimState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let lower = path.to_ascii_lowercase();
+    let Some(name) = lower
+        .strip_prefix("/k3cloud/")
+        .and_then(|rest| rest.strip_suffix(".common.kdsvc"))
+    else {
+        return wire::not_found(&path);
+    };
+    let op = Operation::parse(name);
+    let limited_op = op.clone();
+    let st = state.clone();
+    faults::guarded(
+        &state.faults,
+        System::K3cloud,
+        move || wire::json(&limited_op.refusal(call_limit())),
+        async move { serve(&st, op, &path, &headers, &body) },
+    )
+    .await
+}
+
+fn serve(
+    state: &SimState,
+    op: Operation,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return wire::json(&op.refusal(K3Error::new(
+                    8,
+                    None,
+                    format!("请求体不是有效的JSON: {e}"),
+                )));
+            }
+        }
+    };
+    match &op {
+        Operation::Login(kind) => return session::login(state, *kind, &body),
+        Operation::DataCenters => {
+            return wire::json(&json!([{
+                "Id": state.config.credentials.k3cloud.acct_id, "Number": "weft", "Name": "weft 模拟账套",
+                "DatabaseType": 3, "Version": "8.2.0", "CreateTime": "2024-01-01T00:00:00"
+            }]));
+        }
+        _ => {}
+    }
+    if let Err(e) = authorize(state, headers, path) {
+        return wire::json(&op.refusal(e));
+    }
+    let call = match parse_call(&body) {
+        Ok(call) => call,
+        Err(e) => return wire::json(&op.refusal(e)),
+    };
+    let reply = match &op {
+        Operation::Save => save::save(state, call.form_id.as_deref(), &call.data, false),
+        Operation::BatchSave => save::save(state, call.form_id.as_deref(), &call.data, true),
+        Operation::ExecuteBillQuery => query::execute(state, &call.data, false),
+        Operation::BillQuery => query::execute(state, &call.data, true),
+        Operation::View => view::view(state, call.form_id.as_deref(), &call.data),
+        Operation::Unsupported(name) => {
+            call_failure(K3Error::new(4, None, format!("weft-sim未实现服务“{name}”")))
+        }
+        Operation::Login(_) | Operation::DataCenters => Value::Null,
+    };
+    if call.query_mode {
+        // The SDK's polling mode: the simulator finishes at once (Status 2).
+        return wire::json(&json!({"Status": 2, "TaskId": state.opaque_id(""), "Result": reply}));
+    }
+    wire::json(&reply)
+}
+
+fn authorize(state: &SimState, headers: &HeaderMap, path: &str) -> Result<(), K3Error> {
+    // A bad signature reads as a lost session, with the reason appended.
+    // UNCONFIRMED: see docs/protocol-choices.md.
+    if signed::is_signed(headers) {
+        return signed::verify(state, headers, path)
+            .map_err(|detail| K3Error::new(1, None, format!("{SESSION_LOST}（{detail}）")));
+    }
+    let lost = || K3Error::new(1, None, SESSION_LOST);
+    let sid = session::session_id(headers).ok_or_else(lost)?;
+    if state.faults.session_tick() {
+        lock(&state.k3_sessions).expire_all();
+        return Err(lost());
+    }
+    if lock(&state.k3_sessions).contains(&sid) {
+        Ok(())
+    } else {
+        Err(lost())
+    }
+}
+
+struct Call {
+    form_id: Option<String>,
+    data: Value,
+    query_mode: bool,
+}
+
+fn parse_call(body: &Value) -> Result<Call, K3Error> {
+    let empty = Map::new();
+    let obj = body.as_object().unwrap_or(&empty);
+    let query_mode =
+        matches!(member(obj, "beginmethod"), Some(Value::String(s)) if s == "BeginQueryImpl");
+    let (form_id, data) = match member(obj, "parameters") {
+        Some(Value::Array(params)) => match params.as_slice() {
+            [] => (None, Value::Null),
+            [data] => (None, data.clone()),
+            [form, data, ..] => (form.as_str().map(str::to_string), data.clone()),
+        },
+        _ => (
+            member(obj, "formid")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            member(obj, "data").cloned().unwrap_or(Value::Null),
+        ),
+    };
+    let data = match data {
+        Value::String(text) => serde_json::from_str(&text)
+            .map_err(|e| K3Error::new(8, Some("data"), format!("data不是有效的JSON: {e}")))?,
+        other => other,
+    };
+    Ok(Call {
+        form_id,
+        data,
+        query_mode,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_match_case_insensitively() {
+        assert_eq!(
+            Operation::parse("kingdee.bos.webapi.servicesstub.dynamicformservice.save"),
+            Operation::Save
+        );
+        assert_eq!(
+            Operation::parse("kingdee.bos.webapi.servicesstub.authservice.loginbysign"),
+            Operation::Login(Login::Sign)
+        );
+        assert!(matches!(
+            Operation::parse("kingdee.bos.webapi.servicesstub.dynamicformservice.audit"),
+            Operation::Unsupported(_)
+        ));
+    }
+
+    #[test]
+    fn both_body_styles_parse() {
+        let python = parse_call(&json!({"formid": "PUR_PurchaseOrder", "data": {"Model": {}}}))
+            .expect("named");
+        assert_eq!(python.form_id.as_deref(), Some("PUR_PurchaseOrder"));
+        let java = parse_call(&json!({"parameters": ["PUR_PurchaseOrder", "{\"Model\":{}}"]}))
+            .expect("positional");
+        assert_eq!(java.form_id.as_deref(), Some("PUR_PurchaseOrder"));
+        assert_eq!(java.data, json!({"Model": {}}));
+        let query = parse_call(&json!({"parameters": ["{\"FormId\":\"BD_MATERIAL\"}"]}))
+            .expect("one parameter");
+        assert_eq!(query.data["FormId"], "BD_MATERIAL");
+        assert!(parse_call(&json!({"data": "{not json"})).is_err());
+    }
+}
