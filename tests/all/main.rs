@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cli_connections;
 mod cli_plugins;
 mod contract;
 mod http_json;
