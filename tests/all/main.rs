@@ -7,6 +7,7 @@ mod support;
 
 mod cli_connections;
 mod cli_plugins;
+mod connectors;
 mod contract;
 mod http_json;
 mod sandbox;

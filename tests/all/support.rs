@@ -82,6 +82,7 @@ pub async fn session(plugin: &LoadedPlugin, config: serde_json::Value) -> Connec
                 name: "conn".into(),
                 config,
                 allowed_addresses: vec!["127.0.0.1/32".parse().expect("valid net")],
+                rate_gate: None,
             },
         )
         .await

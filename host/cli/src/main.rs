@@ -13,6 +13,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// weft: a WebAssembly plugin-based integration host.
+///
+/// Exit codes: 0 success, 1 failure, 2 usage error, 3 a run paused on a
+/// rate limit or quota (the next run resumes), 4 a run stopped on request.
 #[derive(Debug, Parser)]
 #[command(name = "weft", version, about, long_about = None)]
 struct Cli {
@@ -50,6 +53,12 @@ enum Command {
     /// Add, list, check and remove a tenant's connections.
     #[command(subcommand)]
     Connection(commands::connection::ConnectionCommand),
+    /// Runs and their logs.
+    #[command(subcommand)]
+    Runs(commands::runs::RunsCommand),
+    /// A tenant's lookup tables.
+    #[command(subcommand)]
+    Lookup(commands::lookup::LookupCommand),
 }
 
 fn init_tracing(format: LogFormat, verbose: u8) {
@@ -88,6 +97,8 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
             Command::Tenant(cmd) => commands::tenant::run(&home, cmd),
             Command::Connection(cmd) => commands::connection::run(&home, cmd).await,
+            Command::Runs(cmd) => commands::runs::run(&weft_store::SqliteStore::open(&home)?, cmd),
+            Command::Lookup(cmd) => commands::lookup::run(&weft_store::SqliteStore::open(&home)?, cmd),
         }
     });
     match result {

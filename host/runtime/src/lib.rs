@@ -42,7 +42,7 @@ pub use contract::{ComponentContract, ContractError, PluginKind, read_contract};
 pub use egress::{Egress, EgressPolicy, HttpExchange};
 pub use limits::Limits;
 pub use log::{Level, LogEntry, LogLine, Source};
-pub use plugin::{Connection, ConnectorSession, LoadedPlugin, TransformSession};
+pub use plugin::{Connection, ConnectorSession, LoadedPlugin, RateGate, TransformSession};
 pub use sandbox::{CallError, Violation};
 pub use types::*;
 

@@ -57,6 +57,17 @@ pub struct Connection {
     pub config: Map<String, Value>,
     /// Blocked addresses the operator allowed for this connection.
     pub allowed_addresses: Vec<IpNet>,
+    /// Waited on before every HTTP request: the connection's rate limit,
+    /// shared by every session that uses the connection.
+    pub rate_gate: Option<Arc<dyn RateGate>>,
+}
+
+/// The host's rate limit of one connection, applied to each HTTP request a
+/// plugin makes through it. Waiting here is host time: it does not count
+/// against the plugin's CPU deadline.
+pub trait RateGate: Send + Sync + std::fmt::Debug {
+    /// Resolves when the next request may go.
+    fn wait(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
 impl LoadedPlugin {
@@ -131,6 +142,7 @@ impl LoadedPlugin {
                 allowed_addresses: connection.allowed_addresses.clone(),
             },
             redactor: Redactor::new(secrets),
+            rate_gate: connection.rate_gate.clone(),
         };
         let mut instance = Instance::open(&self.runtime, &self.name(), Some(grant)).await?;
         let outcome = tokio::time::timeout(

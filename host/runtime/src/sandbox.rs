@@ -196,6 +196,7 @@ pub(crate) struct EgressGrant {
     pub(crate) egress: Arc<Egress>,
     pub(crate) policy: EgressPolicy,
     pub(crate) redactor: Redactor,
+    pub(crate) rate_gate: Option<Arc<dyn crate::plugin::RateGate>>,
 }
 
 /// The data of one plugin store: one tenant, one call batch.
@@ -271,6 +272,9 @@ impl PluginState {
         let waiting = Instant::now();
         let (result, exchange) = match &self.egress {
             Some(grant) => {
+                if let Some(gate) = &grant.rate_gate {
+                    gate.wait().await;
+                }
                 grant
                     .egress
                     .send(&grant.policy, &grant.redactor, request)

@@ -25,6 +25,57 @@ pub struct ConnectionInput {
     pub secrets: Vec<(String, String)>,
     /// Blocked addresses the operator allows this connection to reach.
     pub allowed_addresses: Vec<IpNet>,
+    /// Requests per period shared by every scheme using the connection,
+    /// e.g. `20/s`.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A request rate: `count` requests per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    /// Requests allowed…
+    pub count: u32,
+    /// …per this period.
+    #[serde(with = "period")]
+    pub per: std::time::Duration,
+}
+
+mod period {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}s", d.as_secs_f64()))
+    }
+}
+
+impl std::str::FromStr for RateLimit {
+    type Err = String;
+
+    /// `20/s`, `600/m`, `10000/h`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("'{s}' is not a rate like 20/s, 600/m or 10000/h");
+        let (count, unit) = s.trim().split_once('/').ok_or_else(bad)?;
+        let count: u32 = count.trim().parse().map_err(|_| bad())?;
+        let per = match unit.trim() {
+            "s" | "sec" | "second" => std::time::Duration::from_secs(1),
+            "m" | "min" | "minute" => std::time::Duration::from_secs(60),
+            "h" | "hour" => std::time::Duration::from_secs(3600),
+            _ => return Err(bad()),
+        };
+        if count == 0 {
+            return Err(bad());
+        }
+        Ok(Self { count, per })
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "m",
+            _ => "h",
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
 }
 
 /// A connection checked against its connector, ready to store.
@@ -36,6 +87,7 @@ pub struct NewConnection {
     settings: Map<String, Value>,
     secrets: Map<String, Value>,
     allowed_addresses: Vec<IpNet>,
+    rate_limit: Option<RateLimit>,
 }
 
 /// A stored connection, without its secret values.
@@ -53,6 +105,8 @@ pub struct Connection {
     pub secrets: Vec<String>,
     /// Blocked addresses allowed for this connection.
     pub allowed_addresses: Vec<String>,
+    /// The shared request rate, when limited.
+    pub rate_limit: Option<String>,
     /// When it was added.
     pub created_at: String,
     /// When it last changed.
@@ -161,6 +215,7 @@ impl ConnectionInput {
             settings,
             secrets,
             allowed_addresses: self.allowed_addresses,
+            rate_limit: self.rate_limit,
         })
     }
 }
@@ -176,9 +231,27 @@ type Row = (
     String,
     Option<Vec<u8>>,
     String,
+    Option<String>,
     String,
     String,
 );
+
+const COLUMNS: &str =
+    "tenant, name, plugin, settings, secrets, allowed_addresses, rate_limit, created_at, updated_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
 
 impl SqliteStore {
     /// Stores a connection; with `replace`, over an existing one of the
@@ -207,23 +280,21 @@ impl SqliteStore {
             .collect();
         let settings = Value::Object(c.settings.clone()).to_string();
         let allowed_json = serde_json::to_string(&allowed).unwrap_or_else(|_| "[]".into());
+        let rate = c.rate_limit.map(|r| r.to_string());
         let at = now();
         let db = self.db();
-        let changed = if replace {
-            db.execute(
-                "INSERT INTO connections (tenant, name, plugin, settings, secrets, allowed_addresses, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-                 ON CONFLICT (tenant, name) DO UPDATE SET plugin = ?3, settings = ?4, secrets = ?5,
-                     allowed_addresses = ?6, updated_at = ?7",
-                params![c.tenant, c.name, c.plugin, settings, secrets, allowed_json, at],
-            )?
+        let on_conflict = if replace {
+            "ON CONFLICT (tenant, name) DO UPDATE SET plugin = ?3, settings = ?4, secrets = ?5,
+                 allowed_addresses = ?6, rate_limit = ?7, updated_at = ?8"
         } else {
-            db.execute(
-                "INSERT INTO connections (tenant, name, plugin, settings, secrets, allowed_addresses, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT DO NOTHING",
-                params![c.tenant, c.name, c.plugin, settings, secrets, allowed_json, at],
-            )?
+            "ON CONFLICT DO NOTHING"
         };
+        let changed = db.execute(
+            &format!(
+                "INSERT INTO connections ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) {on_conflict}"
+            ),
+            params![c.tenant, c.name, c.plugin, settings, secrets, allowed_json, rate, at],
+        )?;
         drop(db);
         if changed == 0 {
             return Err(StoreError::Exists(format!(
@@ -235,7 +306,7 @@ impl SqliteStore {
     }
 
     fn read_connection(&self, row: Row) -> Result<(Connection, Option<Vec<u8>>), StoreError> {
-        let (tenant, name, plugin, settings, sealed, allowed, created_at, updated_at) = row;
+        let (tenant, name, plugin, settings, sealed, allowed, rate_limit, created_at, updated_at) = row;
         let settings = match serde_json::from_str(&settings) {
             Ok(Value::Object(m)) => m,
             _ => return Err(StoreError::Damaged(format!("settings of {tenant}/{name}"))),
@@ -259,6 +330,7 @@ impl SqliteStore {
                 settings,
                 secrets,
                 allowed_addresses,
+                rate_limit,
                 created_at,
                 updated_at,
             },
@@ -269,10 +341,9 @@ impl SqliteStore {
     fn connection_row(&self, tenant: &str, name: &str) -> Result<Row, StoreError> {
         self.db()
             .query_row(
-                "SELECT tenant, name, plugin, settings, secrets, allowed_addresses, created_at, updated_at
-                 FROM connections WHERE tenant = ?1 AND name = ?2",
+                &format!("SELECT {COLUMNS} FROM connections WHERE tenant = ?1 AND name = ?2"),
                 params![tenant, name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+                row,
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("connection '{name}' of tenant '{tenant}'")))
@@ -294,22 +365,10 @@ impl SqliteStore {
     pub fn connections(&self, tenant: &str) -> Result<Vec<Connection>, StoreError> {
         let rows: Vec<Row> = {
             let db = self.db();
-            let mut stmt = db.prepare(
-                "SELECT tenant, name, plugin, settings, secrets, allowed_addresses, created_at, updated_at
-                 FROM connections WHERE tenant = ?1 ORDER BY name",
-            )?;
-            let rows = stmt.query_map([tenant], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                ))
-            })?;
+            let mut stmt = db.prepare(&format!(
+                "SELECT {COLUMNS} FROM connections WHERE tenant = ?1 ORDER BY name"
+            ))?;
+            let rows = stmt.query_map([tenant], row)?;
             rows.collect::<Result<_, _>>()?
         };
         rows.into_iter()
@@ -473,6 +532,7 @@ mod tests {
             settings: pairs(&[("sid", "s1"), ("page_size", "50")]),
             secrets: pairs(&[("appsecret", "very-secret-value")]),
             allowed_addresses: vec!["127.0.0.1/32".parse().expect("net")],
+            rate_limit: Some("20/s".parse().expect("rate")),
         };
         let c = store
             .add_connection(

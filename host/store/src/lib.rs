@@ -6,7 +6,12 @@
 //! The schema is versioned ([`migrations`]) and migrated on open.
 
 pub mod connections;
+pub mod ledger;
+pub mod lookups;
 mod migrations;
+pub mod position;
+pub mod runs;
+pub mod schemes;
 pub mod secrets;
 pub mod tenants;
 
@@ -15,7 +20,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection as Db;
 
-pub use connections::{Connection, ConnectionInput, NewConnection};
+pub use connections::{Connection, ConnectionInput, NewConnection, RateLimit};
+pub use ledger::{OnChange, Outcome, PageCounts, Pulled, Queued, RecordView};
+pub use lookups::Tables;
+pub use position::{Position, lease_owner};
+pub use runs::RunView;
+pub use schemes::StoredScheme;
 pub use secrets::SecretKey;
 pub use tenants::Tenant;
 

@@ -23,6 +23,80 @@ const STEPS: &[&str] = &[
         updated_at         TEXT NOT NULL,
         PRIMARY KEY (tenant, name)
     );",
+    // 2: schemes, their pull position, the ledger, runs and their logs,
+    // tenant lookup tables, and a per-connection rate limit.
+    "ALTER TABLE connections ADD COLUMN rate_limit TEXT;
+    CREATE TABLE schemes (
+        tenant      TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        file        TEXT NOT NULL,
+        yaml        TEXT NOT NULL,
+        enabled     INTEGER NOT NULL DEFAULT 1,
+        applied_at  TEXT NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
+    CREATE TABLE scheme_state (
+        tenant        TEXT NOT NULL,
+        scheme        TEXT NOT NULL,
+        watermark     INTEGER,
+        window_start  INTEGER,
+        window_end    INTEGER,
+        cursor        TEXT,
+        lease_owner   TEXT,
+        lease_until   INTEGER,
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (tenant, scheme),
+        FOREIGN KEY (tenant, scheme) REFERENCES schemes(tenant, name) ON DELETE CASCADE
+    );
+    CREATE TABLE ledger (
+        id               INTEGER PRIMARY KEY,
+        tenant           TEXT NOT NULL,
+        scheme           TEXT NOT NULL,
+        key              TEXT NOT NULL,
+        hash             TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        source           TEXT NOT NULL,
+        mapped           TEXT,
+        reply            TEXT,
+        target_id        TEXT,
+        target_number    TEXT,
+        error_class      TEXT,
+        error            TEXT,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+        versions         INTEGER NOT NULL DEFAULT 1,
+        first_seen       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        UNIQUE (tenant, scheme, key),
+        FOREIGN KEY (tenant, scheme) REFERENCES schemes(tenant, name) ON DELETE CASCADE
+    );
+    CREATE INDEX ledger_by_status ON ledger (tenant, scheme, status, id);
+    CREATE TABLE runs (
+        id           TEXT PRIMARY KEY,
+        tenant       TEXT NOT NULL,
+        scheme       TEXT NOT NULL,
+        trigger      TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        counts       TEXT NOT NULL DEFAULT '{}',
+        error        TEXT,
+        FOREIGN KEY (tenant, scheme) REFERENCES schemes(tenant, name) ON DELETE CASCADE
+    );
+    CREATE INDEX runs_by_scheme ON runs (tenant, scheme, started_at);
+    CREATE TABLE run_log (
+        run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        entry   TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE lookup_rows (
+        tenant  TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name    TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        value   TEXT NOT NULL,
+        PRIMARY KEY (tenant, name, key)
+    );",
 ];
 
 pub(crate) fn apply(db: &mut rusqlite::Connection) -> Result<(), StoreError> {

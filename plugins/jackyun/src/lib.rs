@@ -2,19 +2,19 @@
 //!
 //! Reads sales trades from 吉客云 through its own gateway
 //! (`open.jackyun.com/open/openapi/do`, signed form posts). The protocol
-//! lives in [`openapi`], the answer envelope in [`reply`], one module per
-//! method.
+//! lives in [`openapi`]; the answer envelope and the trade query are
+//! 吉客云's own and shared with the `qimen` connector through
+//! `weft-jackyun-api`.
 
 mod config;
 mod openapi;
-mod reply;
-mod trade_list;
 
+use weft_jackyun_api::reply;
+use weft_jackyun_api::trade_list::{self, TradeQuery};
 use weft_plugin_sdk::prelude::*;
 use weft_signing::{china_time, clock};
 
 use crate::config::JackyunConfig;
-use crate::trade_list::TradeQuery;
 
 struct Jackyun;
 

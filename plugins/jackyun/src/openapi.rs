@@ -35,7 +35,7 @@ pub fn request(config: &JackyunConfig, method: &str, bizcontent: &str, timestamp
     Request::post(config.url()).form(&signed_form(config, method, bizcontent, timestamp))
 }
 
-/// The answer as a JSON object; [`crate::reply`] reads it.
+/// The answer as a JSON object; [`weft_jackyun_api::reply`] reads it.
 ///
 /// # Errors
 /// The HTTP class of a non-2xx status; `transient` for a body that is not

@@ -10,6 +10,7 @@ mod gateway;
 mod open_api;
 mod pur_return;
 mod token;
+mod token_cache;
 
 use weft_plugin_sdk::prelude::*;
 
@@ -38,9 +39,10 @@ impl Connector for Jdy {
     /// Fetches an app-token: the gateway checks the client signature and
     /// the app's credentials.
     fn check(ctx: &Context) -> Result<()> {
-        OpenApi::new(Host, ctx.config::<JdyConfig>()?)
-            .fetch_token()
-            .map(drop)
+        let mut api = OpenApi::new(Host, ctx.config::<JdyConfig>()?);
+        let result = api.fetch_token().map(drop);
+        token_cache::keep(api.config(), api.token());
+        result
     }
 
     fn read(
@@ -66,11 +68,12 @@ impl Connector for Jdy {
             )));
         }
         let params: PurReturnSave = params.parse()?;
-        pur_return::write(
-            &mut OpenApi::new(Host, ctx.config::<JdyConfig>()?),
-            &params,
-            &records,
-        )
+        let config: JdyConfig = ctx.config()?;
+        let token = token_cache::take(&config);
+        let mut api = OpenApi::new(Host, config).resuming(token);
+        let outcomes = pur_return::write(&mut api, &params, &records);
+        token_cache::keep(api.config(), api.token());
+        outcomes
     }
 }
 

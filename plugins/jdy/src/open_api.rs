@@ -1,6 +1,7 @@
-//! The open API of one call batch: fetches the app-token on first use and
-//! once more when the gateway refuses it (`errcode 1010002`), then signs
-//! every call.
+//! The open API of one call: fetches the app-token on first use (unless an
+//! earlier call of the batch left one, see [`crate::token_cache`]) and once
+//! more when the gateway refuses it (`errcode 1010002`), then signs every
+//! call.
 
 use weft_plugin_sdk::http::Transport;
 use weft_plugin_sdk::{Result, log};
@@ -28,9 +29,22 @@ impl<T: Transport> OpenApi<T> {
         }
     }
 
+    /// Reuses `token` from an earlier call; the gateway refusing it renews
+    /// it like any token.
+    #[must_use]
+    pub fn resuming(mut self, token: Option<Token>) -> Self {
+        self.token = token;
+        self
+    }
+
     /// The connection's settings.
     pub fn config(&self) -> &JdyConfig {
         &self.config
+    }
+
+    /// The app-token the client holds now, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
     }
 
     /// Fetches an app-token.
@@ -78,6 +92,7 @@ impl<T: Transport> OpenApi<T> {
             "金蝶云星辰 refused the app-token; fetching a new one",
             &[("path", call.path)],
         );
+        self.token = None;
         let token = self.fetch_token()?;
         self.send(call, &token)
     }

@@ -12,6 +12,7 @@ mod login;
 mod response_status;
 mod save;
 mod service;
+mod session_cache;
 mod webapi;
 
 use weft_plugin_sdk::prelude::*;
@@ -23,8 +24,18 @@ use crate::webapi::Client;
 struct K3Cloud;
 
 impl K3Cloud {
-    fn client(ctx: &Context) -> Result<Client<Host>> {
-        Ok(Client::new(Host, ctx.config::<K3Config>()?))
+    /// Runs `call` with a client holding this batch's session, and keeps
+    /// the session it ends with for the next call.
+    fn with_client<R>(
+        ctx: &Context,
+        call: impl FnOnce(&mut Client<Host>) -> Result<R>,
+    ) -> Result<R> {
+        let config: K3Config = ctx.config()?;
+        let session = session_cache::take(&config);
+        let mut client = Client::new(Host, config).resuming(session);
+        let result = call(&mut client);
+        session_cache::keep(client.config(), client.session());
+        result
     }
 }
 
@@ -53,16 +64,17 @@ impl Connector for K3Cloud {
     /// refused query about a form or field still proves the signature was
     /// accepted.
     fn check(ctx: &Context) -> Result<()> {
-        let mut client = Self::client(ctx)?;
-        if client.config().auth_mode == AuthMode::Session {
-            return client.log_in();
-        }
-        let query = json!({"data": {"FormId": "BD_Currency", "FieldKeys": "FCurrencyId", "StartRow": 0, "Limit": 1}});
-        let reply = client.call(service::EXECUTE_BILL_QUERY, &query)?;
-        match bill_query::rows(&reply) {
-            Ok(_) | Err(Error::Invalid(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+        Self::with_client(ctx, |client| {
+            if client.config().auth_mode == AuthMode::Session {
+                return client.log_in();
+            }
+            let query = json!({"data": {"FormId": "BD_Currency", "FieldKeys": "FCurrencyId", "StartRow": 0, "Limit": 1}});
+            let reply = client.call(service::EXECUTE_BILL_QUERY, &query)?;
+            match bill_query::rows(&reply) {
+                Ok(_) | Err(Error::Invalid(_)) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
     }
 
     fn read(
@@ -78,7 +90,7 @@ impl Connector for K3Cloud {
         }
         let query: bill_query::BillQuery = params.parse()?;
         let cursor: bill_query::Cursor = decode_cursor(cursor.as_deref())?.unwrap_or_default();
-        bill_query::read(&mut Self::client(ctx)?, &query, &cursor)
+        Self::with_client(ctx, |client| bill_query::read(client, &query, &cursor))
     }
 
     fn write(
@@ -97,7 +109,7 @@ impl Connector for K3Cloud {
             }
         };
         let params: SaveParams = params.parse()?;
-        save::write(&mut Self::client(ctx)?, batch, &params, &records)
+        Self::with_client(ctx, |client| save::write(client, batch, &params, &records))
     }
 }
 

@@ -9,6 +9,7 @@ use weft_plugin_sdk::{Error, Result};
 use weft_signing::k3cloud;
 
 use crate::config::{K3Config, Login};
+use crate::response_status::ResponseStatus;
 use crate::service;
 
 /// The service and JSON body of a login at `timestamp` (Unix seconds,
@@ -67,10 +68,18 @@ pub struct Session {
 /// Reads a login answer.
 ///
 /// # Errors
-/// `auth` with K3's message when the login was refused; `transient` for an
-/// answer that is not a login reply.
+/// `auth` with K3's message when the login was refused; the class of the
+/// `MsgCode` when K3 refused the call before any login (MsgCode 14: the
+/// call limit, `rate-limited`); `transient` for an answer that is neither.
 pub fn session_from(response: &Response, reply: &Value) -> Result<Session> {
     let result_type = reply.get("LoginResultType").and_then(Value::as_i64);
+    if result_type.is_none()
+        && let Some(status) = ResponseStatus::of(reply).filter(|s| !s.is_success)
+    {
+        // UNCONFIRMED: see docs/protocol-choices.md: a throttled login is
+        // answered with the envelope of every other call.
+        return Err(status.classify(&status.messages()));
+    }
     if result_type != Some(1) {
         let message = reply
             .get("Message")
@@ -204,6 +213,14 @@ mod tests {
                 .err()
                 .map(|e| e.class()),
             Some("transient")
+        );
+        let limited = json!({"Result":{"ResponseStatus":{"ErrorCode":500,"IsSuccess":false,"MsgCode":14,
+            "Errors":[{"FieldName":null,"Message":"调用频率超过限制，请稍后再试","DIndex":0}]}}});
+        assert_eq!(
+            session_from(&response(&[]), &limited)
+                .err()
+                .map(|e| e.to_string()),
+            Some("rate-limited: 金蝶云星空 MsgCode 14: 调用频率超过限制，请稍后再试".to_owned())
         );
     }
 }

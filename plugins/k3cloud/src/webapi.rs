@@ -14,8 +14,8 @@ use crate::login::{self, Session};
 use crate::response_status::ResponseStatus;
 use crate::service;
 
-/// A client for one call batch. A fresh plugin instance serves each batch,
-/// so a session lives for one batch.
+/// A client for one call: its session may come from an earlier call of the
+/// same batch (see [`crate::session_cache`]) and is handed back after.
 #[derive(Debug)]
 pub struct Client<T> {
     transport: T,
@@ -33,9 +33,22 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// Reuses `session` from an earlier call; K3 telling it is lost
+    /// renews it like any session.
+    #[must_use]
+    pub fn resuming(mut self, session: Option<Session>) -> Self {
+        self.session = session;
+        self
+    }
+
     /// The connection's settings.
     pub fn config(&self) -> &K3Config {
         &self.config
+    }
+
+    /// The session the client holds now, if any.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
     }
 
     /// Logs in (session mode; signed mode has no login).

@@ -7,35 +7,21 @@
 //! one ERP. The gateway protocol lives in [`gateway`], one module per method.
 //!
 //! Through 奇门 a method is still the ERP's own: the same parameters, the
-//! same records, the same paging and codes. Those live once, in the ERP's
-//! connector crate, and are compiled in here from there (the `#[path]`
-//! modules below) so that the two ways to one method cannot drift apart.
+//! same records, the same paging and codes. Those live once, in
+//! `weft-wdt-api` and `weft-jackyun-api`, which the ERPs' own connectors use
+//! too, so that the two ways to one method cannot drift apart.
 
 mod config;
 mod gateway;
 mod wdt_stockout_return;
 
-/// 吉客云's answer envelope and failure classes.
-#[path = "../../jackyun/src/reply.rs"]
-mod jackyun_reply;
-/// `jackyun.tradenotsensitiveinfos.list.get`: params, scroll paging.
-#[path = "../../jackyun/src/trade_list.rs"]
-mod jackyun_trades;
-/// 旺店通's answer codes.
-#[path = "../../wdt/src/codes.rs"]
-mod wdt_codes;
-/// 旺店通's list paging.
-#[path = "../../wdt/src/paging.rs"]
-mod wdt_paging;
-/// The params of `stockout_order_query_return`; its openapi2 `operation()`
-/// and names are not used through 奇门.
-#[allow(dead_code)]
-#[path = "../../wdt/src/stockout_order_query_return.rs"]
-mod wdt_stockout_params;
-
 use serde_json::json;
+use weft_jackyun_api::reply as jackyun_reply;
+use weft_jackyun_api::trade_list as jackyun_trades;
 use weft_plugin_sdk::prelude::*;
 use weft_signing::{china_time, clock};
+use weft_wdt_api::paging as wdt_paging;
+use weft_wdt_api::stockout_order_query_return::StockoutReturnQuery;
 
 use crate::config::QimenConfig;
 
@@ -100,7 +86,7 @@ impl Connector for Qimen {
         let config: QimenConfig = ctx.config()?;
         match operation {
             wdt_stockout_return::METHOD => {
-                let params: wdt_stockout_params::StockoutReturnQuery = params.parse()?;
+                let params: StockoutReturnQuery = params.parse()?;
                 let cursor: wdt_paging::Cursor =
                     decode_cursor(cursor.as_deref())?.unwrap_or_default();
                 let body = wdt_stockout_return::body(&params, cursor.page_no, &config)?;

@@ -3,30 +3,30 @@
 //! (routed by `target_app_key`). Body fields as openapi2 (`start_time`,
 //! `end_time`, 0-based `page_no`, `page_size`); the answer is
 //! `{"response":{"code"|"errorcode":0,"total_count":N,"stockout_list":[..]}}`
-//! with `total_count` on page 0 only. Params, paging and codes are the
-//! `wdt` connector's own files.
+//! with `total_count` on page 0 only. Params, paging and codes are
+//! 旺店通's own, from `weft-wdt-api`.
 
 use serde_json::{Map, Value};
 use weft_plugin_sdk::{Operation, Page, Result};
 
+use weft_wdt_api::codes as wdt_codes;
+use weft_wdt_api::paging::{self as wdt_paging, Cursor};
+use weft_wdt_api::stockout_order_query_return::{self as wdt_stockout, StockoutReturnQuery};
+
 use crate::config::QimenConfig;
 use crate::gateway::integer;
-use crate::wdt_codes;
-use crate::wdt_paging::{self, Cursor};
-use crate::wdt_stockout_params::{self, StockoutReturnQuery};
 
 /// Operation id and 奇门 method.
 pub const METHOD: &str = "wdt.stockout.order.query.return";
 
 /// What `describe()` says about the operation.
 pub fn operation() -> Operation {
-    Operation::source::<StockoutReturnQuery>(METHOD, "查询采购退货出库单 (旺店通 via 奇门)")
-        .description(
-            "Purchase-return stock-outs (采购退货出库单) modified in [start_time, end_time], with their \
-             detail_list, from 旺店通·企业版 through the 奇门 method wdt.stockout.order.query.return.",
-        )
-        .key_pointer("/stockout_no")
-        .window(wdt_stockout_params::MAX_WINDOW_SECS, "start_time", "end_time")
+    wdt_stockout::operation(
+        METHOD,
+        "查询采购退货出库单 (旺店通 via 奇门)",
+        "Purchase-return stock-outs (采购退货出库单) modified in [start_time, end_time], with their \
+         detail_list, from 旺店通·企业版 through the 奇门 method wdt.stockout.order.query.return.",
+    )
 }
 
 /// The JSON body of one page: the params, `page_no`, and the 旺店通
@@ -66,7 +66,7 @@ pub fn page(reply: &Map<String, Value>, cursor: &Cursor, page_size: u32) -> Resu
         let message = reply.get("message").and_then(Value::as_str).unwrap_or("");
         return Err(wdt_codes::classify(code, message));
     }
-    wdt_paging::page_from_reply(reply, wdt_stockout_params::LIST_KEY, cursor, page_size)
+    wdt_paging::page_from_reply(reply, wdt_stockout::LIST_KEY, cursor, page_size)
 }
 
 #[cfg(test)]

@@ -2,24 +2,22 @@
 //!
 //! Reads purchase orders and purchase-return stock-outs, and pushes trades,
 //! through 旺店通·企业版's openapi2 API (`{base_url}/openapi2/{name}.php`,
-//! signed form posts). The protocol lives in [`openapi2`], paging in
-//! [`list_query`], one module per operation.
+//! signed form posts). The protocol lives in [`openapi2`], list reading in
+//! [`list_query`], the push in [`trade_push`]; the list queries' params,
+//! codes and paging are 旺店通's own and shared with the `qimen` connector
+//! through `weft-wdt-api`.
 
-mod codes;
 mod config;
 mod list_query;
 mod openapi2;
-mod paging;
-mod purchase_order_query;
-mod stockout_order_query_return;
 mod trade_push;
 
 use weft_plugin_sdk::prelude::*;
 use weft_signing::{china_time, clock};
+use weft_wdt_api::purchase_order_query::{self, PurchaseOrderQuery};
+use weft_wdt_api::stockout_order_query_return::{self, StockoutReturnQuery};
 
 use crate::config::WdtConfig;
-use crate::purchase_order_query::PurchaseOrderQuery;
-use crate::stockout_order_query_return::StockoutReturnQuery;
 use crate::trade_push::{Pushed, TradePush};
 
 struct Wdt;
@@ -36,8 +34,18 @@ impl Connector for Wdt {
         }
         info.egress(Egress::BaseUrl)
             .egress(Egress::host("*.wangdian.cn"))
-            .operation(purchase_order_query::operation())
-            .operation(stockout_order_query_return::operation())
+            .operation(purchase_order_query::operation(
+                purchase_order_query::NAME,
+                "查询采购单",
+                "Purchase orders modified in [start_time, end_time] (or one by purchase_no / outer_no), \
+                 with their details_list, from purchase_order_query.php.",
+            ))
+            .operation(stockout_order_query_return::operation(
+                stockout_order_query_return::NAME,
+                "查询采购退货出库单",
+                "Purchase-return stock-outs (采购退货出库单) modified in [start_time, end_time], with their \
+                 detail_list, from stockout_order_query_return.php.",
+            ))
             .operation(trade_push::operation())
     }
 

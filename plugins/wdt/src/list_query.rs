@@ -1,15 +1,16 @@
 //! The openapi2 list queries: params plus the 0-based `page_no` of the
-//! cursor as form fields, the reply paged by [`crate::paging`].
+//! cursor as form fields, the reply paged by [`weft_wdt_api::paging`].
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use weft_plugin_sdk::{Context, Page, Params, Result, decode_cursor};
 
+use weft_wdt_api::paging::{self, Cursor};
+use weft_wdt_api::purchase_order_query::PurchaseOrderQuery;
+use weft_wdt_api::stockout_order_query_return::StockoutReturnQuery;
+
 use crate::config::WdtConfig;
 use crate::openapi2;
-use crate::paging::{self, Cursor};
-use crate::purchase_order_query::PurchaseOrderQuery;
-use crate::stockout_order_query_return::StockoutReturnQuery;
 
 /// The params of a list query.
 pub trait ListParams: Serialize + DeserializeOwned {

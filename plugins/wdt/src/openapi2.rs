@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use weft_plugin_sdk::http::{Request, Response, classify_status};
 use weft_plugin_sdk::{Error, Result};
 use weft_signing::{clock, wdt};
+use weft_wdt_api::codes::classify;
 
-use crate::codes::classify;
 use crate::config::WdtConfig;
 
 /// The signed form of a call: the business fields plus the system fields.

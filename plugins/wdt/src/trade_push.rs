@@ -6,9 +6,9 @@
 //! `error_list: [{"tid","error"}]` and the others are written.
 //!
 //! Idempotency: trade_push upserts on `(shop_no, tid)`, so pushing a trade
-//! again never makes a second one. A call in which 旺店通 created nothing
-//! (`new_count = 0`) was a replay or an update of trades it already had:
-//! those come back `existed`.
+//! again never makes a second one. A call in which 旺店通 neither created
+//! nor changed anything (`new_count = 0`, `chg_count = 0`) was a replay of
+//! trades it already had: those come back `existed`.
 //!
 //! One call carries one shop: records are grouped by `shop_no` (the
 //! record's own, else the params'). The answer is for the whole call, so
@@ -222,8 +222,10 @@ fn record_pushed(
     outcomes: &mut Outcomes,
 ) {
     // UNCONFIRMED: see docs/protocol-choices.md: the answer counts, it does
-    // not list; a call that created nothing only replayed or updated.
-    let existed = pushed.new_count == 0;
+    // not list. Only a call that neither created nor changed anything was a
+    // pure replay; a call that changed some trades cannot say which, and
+    // its trades count as written by it, as the contract asks of changes.
+    let existed = pushed.new_count == 0 && pushed.chg_count == 0;
     for i in range {
         let tid = &group.tids[i];
         if let Some((_, reason)) = pushed.refused.iter().find(|(t, _)| t == tid) {
@@ -303,30 +305,28 @@ mod tests {
     }
 
     #[test]
-    fn new_trades_are_created_and_replays_existed() {
-        let mut outcomes = Outcomes::new(3);
+    fn new_and_changed_trades_are_written_and_replays_existed() {
+        let mut outcomes = Outcomes::new(4);
         let groups = group_by_shop(
             vec![
                 trade("T1", Some("S1")),
                 trade("T2", Some("S2")),
                 trade("T3", Some("S2")),
+                trade("T4", Some("S3")),
             ],
             None,
             &mut outcomes,
         );
-        push_all(&groups, &mut outcomes, |shop, trades| {
-            Ok(if shop == "S1" {
-                Pushed {
-                    new_count: 1,
-                    chg_count: 0,
-                    refused: vec![],
-                }
-            } else {
-                Pushed {
-                    new_count: 0,
-                    chg_count: trades.len() as u64,
-                    refused: vec![],
-                }
+        push_all(&groups, &mut outcomes, |shop, _| {
+            let (new_count, chg_count) = match shop {
+                "S1" => (1, 0),
+                "S2" => (0, 0),
+                _ => (0, 1),
+            };
+            Ok(Pushed {
+                new_count,
+                chg_count,
+                refused: vec![],
             })
         });
         assert_eq!(
@@ -335,6 +335,7 @@ mod tests {
                 WriteOutcome::created(None, Some("T1".to_owned())),
                 WriteOutcome::existed(None, Some("T2".to_owned())),
                 WriteOutcome::existed(None, Some("T3".to_owned())),
+                WriteOutcome::created(None, Some("T4".to_owned())),
             ])
         );
     }

@@ -336,9 +336,15 @@ pub(crate) fn target_json(
                 .by_number(form, key)
                 .and_then(|b| parse(&b.model))
         }
-        System::Jdy => lock(&state.jdy)
-            .pur_return(key)
-            .and_then(|r| parse(&r.json)),
+        // With the id and number JDY assigned, as its detail API and the
+        // K3Cloud model's `FID` give them.
+        System::Jdy => lock(&state.jdy).pur_return(key).and_then(|r| {
+            let mut doc = parse(&r.json)?;
+            let fields = doc.as_object_mut()?;
+            fields.insert("id".into(), Value::from(r.id.as_str()));
+            fields.insert("number".into(), Value::from(r.number.as_str()));
+            Some(doc)
+        }),
         System::Wdt => lock(&state.wdt_trades)
             .by_tid(key)
             .and_then(|t| parse(&t.json)),

@@ -362,7 +362,8 @@ impl SimHandle {
             .unwrap_or(0)
     }
 
-    /// The purchase return JDY holds for a bill number.
+    /// The purchase return JDY holds for a bill number, with the `id` and
+    /// `number` it assigned.
     pub fn jdy_pur_return(&self, number: &str) -> Option<Value> {
         control::target_json(&self.state, System::Jdy, "pur_return", number)
     }

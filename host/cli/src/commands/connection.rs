@@ -35,6 +35,10 @@ pub enum ConnectionCommand {
         /// connection may reach; all such addresses are refused otherwise.
         #[arg(long = "allow-address")]
         allowed_addresses: Vec<String>,
+        /// Requests per period through this connection, shared by every
+        /// scheme that uses it: 20/s, 600/m, 10000/h.
+        #[arg(long)]
+        rate_limit: Option<weft_store::RateLimit>,
         /// Replace an existing connection of the same name.
         #[arg(long)]
         replace: bool,
@@ -106,6 +110,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
             settings,
             secrets,
             allowed_addresses,
+            rate_limit,
             replace,
         } => {
             let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
@@ -125,6 +130,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
                     .iter()
                     .map(|a| parse_address(a))
                     .collect::<Result<_>>()?,
+                rate_limit,
             };
             let new = input
                 .validate(&tenant, &name, info)
@@ -199,6 +205,7 @@ async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Re
                 name: name.to_owned(),
                 config,
                 allowed_addresses,
+                rate_gate: None,
             },
         )
         .await?;

@@ -1,5 +1,7 @@
 //! One module per command group.
 
 pub mod connection;
+pub mod lookup;
 pub mod plugin;
+pub mod runs;
 pub mod tenant;

@@ -86,6 +86,18 @@ impl Operation {
             _ => call_failure(error),
         }
     }
+
+    /// The call limit is enforced before any service runs, so a throttled
+    /// login gets the `ResponseStatus` envelope with MsgCode 14 like every
+    /// other call: a login-shaped refusal (`LoginResultType` -1) would carry
+    /// no code and read as wrong credentials. UNCONFIRMED: see
+    /// docs/protocol-choices.md.
+    fn limited(&self) -> Value {
+        match self {
+            Operation::Login(_) => call_failure(call_limit()),
+            other => other.refusal(call_limit()),
+        }
+    }
 }
 
 /// UNCONFIRMED text: see docs/protocol-choices.md.
@@ -113,7 +125,7 @@ pub(crate) async fn service(
     faults::guarded(
         &state.faults,
         System::K3cloud,
-        move || wire::json(&limited_op.refusal(call_limit())),
+        move || wire::json(&limited_op.limited()),
         async move { serve(&st, op, &path, &headers, &body) },
     )
     .await

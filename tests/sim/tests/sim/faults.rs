@@ -122,6 +122,17 @@ async fn rate_limits_answer_in_each_systems_own_words() {
         sim.k3("DynamicFormService.Save", &save).await["Result"]["ResponseStatus"]["MsgCode"],
         14
     );
+    // A throttled login says so with the code, not as a refused login.
+    let c = sim.handle.config().credentials.k3cloud.clone();
+    let login = sim
+        .k3_post(
+            &common::Sim::k3_path("AuthService.ValidateUser"),
+            &[],
+            &json!({"acctid": c.acct_id, "username": c.username, "password": c.password, "lcid": 2052}),
+        )
+        .await;
+    assert_eq!(login["Result"]["ResponseStatus"]["MsgCode"], 14, "{login}");
+    assert!(login.get("LoginResultType").is_none(), "{login}");
 
     let c = sim.handle.config().credentials.jdy.clone();
     let path = "/jdyconnector/app_management/kingdee_auth_token";

@@ -1,7 +1,6 @@
 //! 吉客云's answer, `{"code":..,"msg":"..","subCode":"..","result":{"data":{..}}}`
 //! (PROTOCOLS.md §6.3, docs/protocol-choices.md), and what its failures mean
-//! to weft. Methods called through 奇门 answer alike under `response`; the
-//! `qimen` connector includes this file.
+//! to weft. Methods called through 奇门 answer alike under `response`.
 
 use serde_json::{Map, Value};
 use weft_plugin_sdk::{Error, Result};

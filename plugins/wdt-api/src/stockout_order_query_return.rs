@@ -1,13 +1,13 @@
 //! `stockout_order_query_return.php` 查询采购退货出库单: purchase-return
 //! stock-outs by last-modified time, list key `stockout_list` (seed 000).
 //! The 奇门 method `wdt.stockout.order.query.return` takes the same
-//! parameters; the `qimen` connector includes this file.
+//! parameters and answers with the same list.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use weft_plugin_sdk::Operation;
 
-/// Operation id and endpoint name.
+/// The openapi2 endpoint name.
 pub const NAME: &str = "stockout_order_query_return";
 /// Where the records are in the reply.
 pub const LIST_KEY: &str = "stockout_list";
@@ -42,13 +42,11 @@ fn default_page_size() -> u32 {
     30
 }
 
-/// What `describe()` says about the operation.
-pub fn operation() -> Operation {
-    Operation::source::<StockoutReturnQuery>(NAME, "查询采购退货出库单")
-        .description(
-            "Purchase-return stock-outs (采购退货出库单) modified in [start_time, end_time], with their \
-             detail_list, from stockout_order_query_return.php.",
-        )
+/// A source operation `id` reading these stock-outs, as `describe()`
+/// declares it: the params, the key and the 30-day window.
+pub fn operation(id: &str, title: &str, description: &str) -> Operation {
+    Operation::source::<StockoutReturnQuery>(id, title)
+        .description(description)
         .key_pointer("/stockout_no")
         .window(MAX_WINDOW_SECS, "start_time", "end_time")
 }

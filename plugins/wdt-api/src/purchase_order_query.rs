@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use weft_plugin_sdk::Operation;
 
-/// Operation id and endpoint name.
+/// The openapi2 endpoint name.
 pub const NAME: &str = "purchase_order_query";
 /// Where the records are in the reply.
 pub const LIST_KEY: &str = "purchase_list";
@@ -43,13 +43,11 @@ fn default_page_size() -> u32 {
     100
 }
 
-/// What `describe()` says about the operation.
-pub fn operation() -> Operation {
-    Operation::source::<PurchaseOrderQuery>(NAME, "查询采购单")
-        .description(
-            "Purchase orders modified in [start_time, end_time] (or one by purchase_no / outer_no), \
-             with their details_list, from purchase_order_query.php.",
-        )
+/// A source operation `id` reading these purchase orders, as `describe()`
+/// declares it: the params, the key and the 30-day window.
+pub fn operation(id: &str, title: &str, description: &str) -> Operation {
+    Operation::source::<PurchaseOrderQuery>(id, title)
+        .description(description)
         .key_pointer("/purchase_no")
         .window(MAX_WINDOW_SECS, "start_time", "end_time")
 }

@@ -4,8 +4,7 @@
 //! `hasTotal`, `scrollId`, `fields`; the answer's `result.data` holds
 //! `trades`, `scrollId` and `totalResults`. The next page is asked for
 //! with the returned `scrollId`, and an empty `trades` list ends the scroll
-//! (docs/protocol-choices.md). The method answers alike through 奇门; the
-//! `qimen` connector includes this file.
+//! (docs/protocol-choices.md). The method answers alike through 奇门.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! 旺店通's answer codes and what they mean to weft (PROTOCOLS.md §3.4,
 //! docs/protocol-choices.md). openapi2 and the 奇门 variant of its methods
-//! answer with the same codes; the `qimen` connector includes this file.
+//! answer with the same codes.
 
 use weft_plugin_sdk::Error;
 

@@ -1,7 +1,7 @@
 //! Paging of 旺店通's list queries (PROTOCOLS.md §3.3): `page_no` is 0-based,
 //! `page_size` 1..100, and `total_count` comes only with `page_no = 0`, so
 //! the cursor carries it on. openapi2 and the 奇门 variant of its methods
-//! page alike; the `qimen` connector includes this file.
+//! page alike.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -1,0 +1,399 @@
+//! The ledger: one row per business key per scheme, the record of what was
+//! pulled and what became of it. It is both the dedupe index and the queue
+//! between pulling and pushing, and its failed rows are the exception
+//! queue.
+//!
+//! Statuses: `queued` (to be written), `done` (written, target id kept),
+//! `failed` (rejected or given up; waits for a user's retry).
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use crate::position::{Position, write_position};
+use crate::{SqliteStore, StoreError, now};
+
+/// What the pull saw of one record.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// Its business key.
+    pub key: String,
+    /// A hash of its content.
+    pub hash: String,
+    /// The record as JSON.
+    pub source: String,
+    /// Why the record cannot be queued (e.g. its key cannot be computed):
+    /// it goes straight to the exception queue with this message.
+    pub rejected: Option<String>,
+}
+
+/// What to do with a record whose content changed since it was pulled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnChange {
+    /// Queue it again: the target gets the new version.
+    Resend,
+    /// Keep what was delivered; note the change.
+    Skip,
+}
+
+/// Counts of one committed page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PageCounts {
+    /// Keys never seen before.
+    pub new: u64,
+    /// Same key, same content.
+    pub duplicate: u64,
+    /// Same key, new content, queued again.
+    pub changed: u64,
+    /// Same key, new content, not sent (scheme says skip).
+    pub changed_skipped: u64,
+}
+
+/// A record waiting to be written.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    /// Ledger id.
+    pub id: i64,
+    /// Business key.
+    pub key: String,
+    /// The record as JSON.
+    pub source: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// What became of one queued record.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Written (or found written).
+    Done {
+        /// Ledger id.
+        id: i64,
+        /// What was sent.
+        mapped: String,
+        /// Target id.
+        target_id: Option<String>,
+        /// Target document number.
+        target_number: Option<String>,
+        /// The target's answer, as JSON.
+        reply: String,
+    },
+    /// Rejected or given up: into the exception queue.
+    Failed {
+        /// Ledger id.
+        id: i64,
+        /// What was (or would have been) sent.
+        mapped: Option<String>,
+        /// The error class.
+        class: String,
+        /// The message.
+        message: String,
+    },
+    /// A passing failure: stays queued until `retry_at_ms`.
+    Retry {
+        /// Ledger id.
+        id: i64,
+        /// The error class.
+        class: String,
+        /// The message.
+        message: String,
+        /// Unix milliseconds.
+        retry_at_ms: i64,
+    },
+}
+
+/// A ledger row as users see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordView {
+    /// Ledger id.
+    pub id: i64,
+    /// The scheme.
+    pub scheme: String,
+    /// Business key.
+    pub key: String,
+    /// queued, done or failed.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Versions of the content seen.
+    pub versions: i64,
+    /// Error class of the last failure.
+    pub error_class: Option<String>,
+    /// Its message.
+    pub error: Option<String>,
+    /// Target id.
+    pub target_id: Option<String>,
+    /// Target document number.
+    pub target_number: Option<String>,
+    /// The record as pulled.
+    pub source: serde_json::Value,
+    /// What was sent.
+    pub mapped: Option<serde_json::Value>,
+    /// The target's answer.
+    pub reply: Option<serde_json::Value>,
+    /// First pulled.
+    pub first_seen: String,
+    /// Last changed.
+    pub updated_at: String,
+}
+
+fn json(text: Option<String>) -> Option<serde_json::Value> {
+    text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
+}
+
+fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
+    Ok(RecordView {
+        id: r.get(0)?,
+        scheme: r.get(1)?,
+        key: r.get(2)?,
+        status: r.get(3)?,
+        attempts: r.get(4)?,
+        versions: r.get(5)?,
+        error_class: r.get(6)?,
+        error: r.get(7)?,
+        target_id: r.get(8)?,
+        target_number: r.get(9)?,
+        source: json(r.get(10)?).unwrap_or_default(),
+        mapped: json(r.get(11)?),
+        reply: json(r.get(12)?),
+        first_seen: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+const VIEW: &str = "id, scheme, key, status, attempts, versions, error_class, error, target_id, target_number, source, mapped, reply, first_seen, updated_at";
+
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Commits one pulled page: every record upserted by key and hash, and
+    /// the pull position after the page, in one transaction. After a crash
+    /// the pull resumes from the last committed page, and a record already
+    /// in the ledger with the same content is never queued twice.
+    ///
+    /// # Errors
+    /// Database errors (nothing of the page is committed then).
+    pub fn commit_page(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        on_change: OnChange,
+        records: &[Pulled],
+        position: &Position,
+    ) -> Result<PageCounts, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let mut counts = PageCounts::default();
+        let at = now();
+        {
+            let mut find = tx.prepare_cached(
+                "SELECT id, hash FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO ledger (tenant, scheme, key, hash, status, source, error_class, error, first_seen, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            )?;
+            let mut requeue = tx.prepare_cached(
+                "UPDATE ledger SET hash = ?2, source = ?3, status = 'queued', attempts = 0, next_attempt_at = 0,
+                     error_class = NULL, error = NULL, versions = versions + 1, updated_at = ?4
+                 WHERE id = ?1",
+            )?;
+            let mut note = tx.prepare_cached(
+                "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
+            )?;
+            for r in records {
+                let existing: Option<(i64, String)> = find
+                    .query_row(params![tenant, scheme, r.key], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()?;
+                match existing {
+                    None => {
+                        let (status, class) = match &r.rejected {
+                            Some(_) => ("failed", Some("invalid")),
+                            None => ("queued", None),
+                        };
+                        insert.execute(params![
+                            tenant, scheme, r.key, r.hash, status, r.source, class, r.rejected, at
+                        ])?;
+                        counts.new += 1;
+                    }
+                    Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
+                    Some((id, _)) => match on_change {
+                        OnChange::Resend => {
+                            requeue.execute(params![id, r.hash, r.source, at])?;
+                            counts.changed += 1;
+                        }
+                        OnChange::Skip => {
+                            note.execute(params![id, r.hash, at])?;
+                            counts.changed_skipped += 1;
+                        }
+                    },
+                }
+            }
+        }
+        write_position(&tx, tenant, scheme, position)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Up to `limit` queued records due now, oldest first, skipping ids in
+    /// `exclude` (records already in flight).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn queued(&self, tenant: &str, scheme: &str, limit: usize, after_id: i64) -> Result<Vec<Queued>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT id, key, source, attempts FROM ledger
+             WHERE tenant = ?1 AND scheme = ?2 AND status = 'queued' AND next_attempt_at <= ?3 AND id > ?4
+             ORDER BY id LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![tenant, scheme, now_ms(), after_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(Queued {
+                    id: r.get(0)?,
+                    key: r.get(1)?,
+                    source: r.get(2)?,
+                    attempts: r.get(3)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The earliest time (Unix ms) a queued record of the scheme is due,
+    /// if any is queued.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn next_due_ms(&self, tenant: &str, scheme: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.db().query_row(
+            "SELECT MIN(next_attempt_at) FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND status = 'queued'",
+            params![tenant, scheme],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Commits the outcomes of one written batch in one transaction.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<(), StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let at = now();
+        {
+            let mut done = tx.prepare_cached(
+                "UPDATE ledger SET status = 'done', mapped = ?2, target_id = ?3, target_number = ?4, reply = ?5,
+                     error_class = NULL, error = NULL, attempts = attempts + 1, updated_at = ?6
+                 WHERE id = ?1",
+            )?;
+            let mut failed = tx.prepare_cached(
+                "UPDATE ledger SET status = 'failed', mapped = COALESCE(?2, mapped), error_class = ?3, error = ?4,
+                     attempts = attempts + 1, updated_at = ?5
+                 WHERE id = ?1",
+            )?;
+            let mut retry = tx.prepare_cached(
+                "UPDATE ledger SET error_class = ?2, error = ?3, attempts = attempts + 1, next_attempt_at = ?4,
+                     updated_at = ?5
+                 WHERE id = ?1",
+            )?;
+            for o in outcomes {
+                match o {
+                    Outcome::Done {
+                        id,
+                        mapped,
+                        target_id,
+                        target_number,
+                        reply,
+                    } => {
+                        done.execute(params![id, mapped, target_id, target_number, reply, at])?;
+                    }
+                    Outcome::Failed {
+                        id,
+                        mapped,
+                        class,
+                        message,
+                    } => {
+                        failed.execute(params![id, mapped, class, message, at])?;
+                    }
+                    Outcome::Retry {
+                        id,
+                        class,
+                        message,
+                        retry_at_ms,
+                    } => {
+                        retry.execute(params![id, class, message, retry_at_ms, at])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Ledger rows of a tenant, newest first, filtered by scheme and status.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn records(
+        &self,
+        tenant: &str,
+        scheme: Option<&str>,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RecordView>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT {VIEW} FROM ledger WHERE tenant = ?1 AND (?2 IS NULL OR scheme = ?2)
+             AND (?3 IS NULL OR status = ?3) ORDER BY id DESC LIMIT ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![tenant, scheme, status, i64::try_from(limit).unwrap_or(i64::MAX)],
+            view,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One ledger row of a tenant.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] (also for another tenant's row).
+    pub fn record(&self, tenant: &str, id: i64) -> Result<RecordView, StoreError> {
+        self.db()
+            .query_row(
+                &format!("SELECT {VIEW} FROM ledger WHERE tenant = ?1 AND id = ?2"),
+                params![tenant, id],
+                view,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("record {id} of tenant '{tenant}'")))
+    }
+
+    /// Puts failed records back in the queue: one by id, or every failed
+    /// record of a scheme. Returns how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn retry(&self, tenant: &str, scheme: Option<&str>, id: Option<i64>) -> Result<usize, StoreError> {
+        Ok(self.db().execute(
+            "UPDATE ledger SET status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = ?4
+             WHERE tenant = ?1 AND status = 'failed' AND (?2 IS NULL OR scheme = ?2) AND (?3 IS NULL OR id = ?3)",
+            params![tenant, scheme, id, now()],
+        )?)
+    }
+
+    /// How many records of a scheme are in each status.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn ledger_counts(&self, tenant: &str, scheme: &str) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT status, COUNT(*) FROM ledger WHERE tenant = ?1 AND scheme = ?2 GROUP BY status",
+        )?;
+        let rows = stmt.query_map(params![tenant, scheme], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
