@@ -53,12 +53,31 @@ enum Command {
     /// Add, list, check and remove a tenant's connections.
     #[command(subcommand)]
     Connection(commands::connection::ConnectionCommand),
+    /// Validate, apply, preview and run schemes.
+    #[command(subcommand)]
+    Scheme(commands::scheme::SchemeCommand),
+    /// The ledger and its exception queue: list, show, retry.
+    #[command(subcommand)]
+    Records(commands::records::RecordsCommand),
     /// Runs and their logs.
     #[command(subcommand)]
     Runs(commands::runs::RunsCommand),
     /// A tenant's lookup tables.
     #[command(subcommand)]
     Lookup(commands::lookup::LookupCommand),
+}
+
+/// The engine over `home`'s store and plugins.
+fn engine(home: &std::path::Path) -> anyhow::Result<weft_engine::Engine> {
+    let store = std::sync::Arc::new(weft_store::SqliteStore::open(home)?);
+    let runtime = weft_runtime::Runtime::new(weft_runtime::RuntimeConfig::default())?;
+    let plugins = weft_plugins::PluginStore::open(home, runtime)?;
+    Ok(weft_engine::Engine::new(
+        home.to_owned(),
+        store,
+        plugins,
+        weft_engine::EngineOptions::default(),
+    ))
 }
 
 fn init_tracing(format: LogFormat, verbose: u8) {
@@ -97,8 +116,12 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
             Command::Tenant(cmd) => commands::tenant::run(&home, cmd),
             Command::Connection(cmd) => commands::connection::run(&home, cmd).await,
+            Command::Scheme(cmd) => commands::scheme::run(&engine(&home)?, cmd).await,
+            Command::Records(cmd) => commands::records::run(&engine(&home)?, cmd).await,
             Command::Runs(cmd) => commands::runs::run(&weft_store::SqliteStore::open(&home)?, cmd),
-            Command::Lookup(cmd) => commands::lookup::run(&weft_store::SqliteStore::open(&home)?, cmd),
+            Command::Lookup(cmd) => {
+                commands::lookup::run(&weft_store::SqliteStore::open(&home)?, cmd)
+            }
         }
     });
     match result {

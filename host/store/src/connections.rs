@@ -41,7 +41,10 @@ pub struct RateLimit {
 }
 
 mod period {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{}s", d.as_secs_f64()))
     }
 }
@@ -236,8 +239,7 @@ type Row = (
     String,
 );
 
-const COLUMNS: &str =
-    "tenant, name, plugin, settings, secrets, allowed_addresses, rate_limit, created_at, updated_at";
+const COLUMNS: &str = "tenant, name, plugin, settings, secrets, allowed_addresses, rate_limit, created_at, updated_at";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -306,7 +308,8 @@ impl SqliteStore {
     }
 
     fn read_connection(&self, row: Row) -> Result<(Connection, Option<Vec<u8>>), StoreError> {
-        let (tenant, name, plugin, settings, sealed, allowed, rate_limit, created_at, updated_at) = row;
+        let (tenant, name, plugin, settings, sealed, allowed, rate_limit, created_at, updated_at) =
+            row;
         let settings = match serde_json::from_str(&settings) {
             Ok(Value::Object(m)) => m,
             _ => return Err(StoreError::Damaged(format!("settings of {tenant}/{name}"))),
@@ -346,7 +349,9 @@ impl SqliteStore {
                 row,
             )
             .optional()?
-            .ok_or_else(|| StoreError::NotFound(format!("connection '{name}' of tenant '{tenant}'")))
+            .ok_or_else(|| {
+                StoreError::NotFound(format!("connection '{name}' of tenant '{tenant}'"))
+            })
     }
 
     /// One connection, without secret values.

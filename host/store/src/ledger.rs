@@ -163,7 +163,8 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
 const VIEW: &str = "id, scheme, key, status, attempts, versions, error_class, error, target_id, target_number, source, mapped, reply, first_seen, updated_at";
 
 fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 impl SqliteStore {
@@ -204,7 +205,9 @@ impl SqliteStore {
             )?;
             for r in records {
                 let existing: Option<(i64, String)> = find
-                    .query_row(params![tenant, scheme, r.key], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .query_row(params![tenant, scheme, r.key], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
                     .optional()?;
                 match existing {
                     None => {
@@ -241,7 +244,13 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn queued(&self, tenant: &str, scheme: &str, limit: usize, after_id: i64) -> Result<Vec<Queued>, StoreError> {
+    pub fn queued(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        limit: usize,
+        after_id: i64,
+    ) -> Result<Vec<Queued>, StoreError> {
         let db = self.db();
         let mut stmt = db.prepare_cached(
             "SELECT id, key, source, attempts FROM ledger
@@ -249,7 +258,13 @@ impl SqliteStore {
              ORDER BY id LIMIT ?5",
         )?;
         let rows = stmt.query_map(
-            params![tenant, scheme, now_ms(), after_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![
+                tenant,
+                scheme,
+                now_ms(),
+                after_id,
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
             |r| {
                 Ok(Queued {
                     id: r.get(0)?,
@@ -350,7 +365,12 @@ impl SqliteStore {
              AND (?3 IS NULL OR status = ?3) ORDER BY id DESC LIMIT ?4"
         ))?;
         let rows = stmt.query_map(
-            params![tenant, scheme, status, i64::try_from(limit).unwrap_or(i64::MAX)],
+            params![
+                tenant,
+                scheme,
+                status,
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
             view,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -376,7 +396,12 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn retry(&self, tenant: &str, scheme: Option<&str>, id: Option<i64>) -> Result<usize, StoreError> {
+    pub fn retry(
+        &self,
+        tenant: &str,
+        scheme: Option<&str>,
+        id: Option<i64>,
+    ) -> Result<usize, StoreError> {
         Ok(self.db().execute(
             "UPDATE ledger SET status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = ?4
              WHERE tenant = ?1 AND status = 'failed' AND (?2 IS NULL OR scheme = ?2) AND (?3 IS NULL OR id = ?3)",
@@ -388,12 +413,18 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn ledger_counts(&self, tenant: &str, scheme: &str) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+    pub fn ledger_counts(
+        &self,
+        tenant: &str,
+        scheme: &str,
+    ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
         let db = self.db();
         let mut stmt = db.prepare_cached(
             "SELECT status, COUNT(*) FROM ledger WHERE tenant = ?1 AND scheme = ?2 GROUP BY status",
         )?;
-        let rows = stmt.query_map(params![tenant, scheme], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = stmt.query_map(params![tenant, scheme], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -41,7 +41,12 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn remove_lookup_row(&self, tenant: &str, table: &str, key: &str) -> Result<bool, StoreError> {
+    pub fn remove_lookup_row(
+        &self,
+        tenant: &str,
+        table: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
         Ok(self.db().execute(
             "DELETE FROM lookup_rows WHERE tenant = ?1 AND name = ?2 AND key = ?3",
             params![tenant, table, key],
@@ -56,7 +61,11 @@ impl SqliteStore {
         let db = self.db();
         let mut stmt = db.prepare("SELECT name, key, value FROM lookup_rows WHERE tenant = ?1")?;
         let rows = stmt.query_map([tenant], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         let mut tables = Tables::new();
         for row in rows {

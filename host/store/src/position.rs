@@ -39,7 +39,8 @@ fn owner_is_dead(owner: &str) -> bool {
     let Ok(pid) = pid.parse::<u32>() else {
         return false;
     };
-    pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    pid != std::process::id()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
         && std::path::Path::new("/proc/self").exists()
 }
 
@@ -53,7 +54,12 @@ fn this_host() -> String {
 pub fn lease_owner() -> String {
     let mut nonce = [0u8; 4];
     let _ = getrandom::fill(&mut nonce);
-    format!("{}:{}:{:08x}", this_host(), std::process::id(), u32::from_le_bytes(nonce))
+    format!(
+        "{}:{}:{:08x}",
+        this_host(),
+        std::process::id(),
+        u32::from_le_bytes(nonce)
+    )
 }
 
 impl SqliteStore {
@@ -95,7 +101,13 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn claim(&self, tenant: &str, scheme: &str, owner: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+    pub fn claim(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        owner: &str,
+        ttl_secs: i64,
+    ) -> Result<bool, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
         ensure_state(&tx, tenant, scheme)?;
@@ -142,7 +154,13 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn renew(&self, tenant: &str, scheme: &str, owner: &str, ttl_secs: i64) -> Result<bool, StoreError> {
+    pub fn renew(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        owner: &str,
+        ttl_secs: i64,
+    ) -> Result<bool, StoreError> {
         let n = self.db().execute(
             "UPDATE scheme_state SET lease_until = ?4 WHERE tenant = ?1 AND scheme = ?2 AND lease_owner = ?3",
             params![tenant, scheme, owner, now_secs() + ttl_secs],
@@ -163,7 +181,11 @@ impl SqliteStore {
     }
 }
 
-pub(crate) fn ensure_state(db: &rusqlite::Connection, tenant: &str, scheme: &str) -> Result<(), StoreError> {
+pub(crate) fn ensure_state(
+    db: &rusqlite::Connection,
+    tenant: &str,
+    scheme: &str,
+) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO scheme_state (tenant, scheme, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         params![tenant, scheme, now()],

@@ -50,7 +50,10 @@ fn run_id() -> String {
     let mut nonce = [0u8; 3];
     let _ = getrandom::fill(&mut nonce);
     let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-    format!("r{ms}{:06x}", u32::from_le_bytes([nonce[0], nonce[1], nonce[2], 0]))
+    format!(
+        "r{ms}{:06x}",
+        u32::from_le_bytes([nonce[0], nonce[1], nonce[2], 0])
+    )
 }
 
 impl SqliteStore {
@@ -58,7 +61,12 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn start_run(&self, tenant: &str, scheme: &str, trigger: &str) -> Result<String, StoreError> {
+    pub fn start_run(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        trigger: &str,
+    ) -> Result<String, StoreError> {
         let id = run_id();
         self.db().execute(
             "INSERT INTO runs (id, tenant, scheme, trigger, status, started_at) VALUES (?1, ?2, ?3, ?4, 'running', ?5)",
@@ -101,7 +109,12 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn stop_orphaned_runs(&self, tenant: &str, scheme: &str, except: &str) -> Result<usize, StoreError> {
+    pub fn stop_orphaned_runs(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        except: &str,
+    ) -> Result<usize, StoreError> {
         Ok(self.db().execute(
             "UPDATE runs SET status = 'stopped', error = 'the process running it ended before it finished',
                  finished_at = ?4
@@ -114,7 +127,11 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn append_run_log(&self, id: &str, entries: &[serde_json::Value]) -> Result<(), StoreError> {
+    pub fn append_run_log(
+        &self,
+        id: &str,
+        entries: &[serde_json::Value],
+    ) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -126,7 +143,8 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
         {
-            let mut insert = tx.prepare_cached("INSERT INTO run_log (run_id, seq, entry) VALUES (?1, ?2, ?3)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT INTO run_log (run_id, seq, entry) VALUES (?1, ?2, ?3)")?;
             for e in entries {
                 seq += 1;
                 insert.execute(params![id, seq, e.to_string()])?;
@@ -140,13 +158,21 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn runs(&self, tenant: &str, scheme: Option<&str>, limit: usize) -> Result<Vec<RunView>, StoreError> {
+    pub fn runs(
+        &self,
+        tenant: &str,
+        scheme: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunView>, StoreError> {
         let db = self.db();
         let mut stmt = db.prepare(&format!(
             "SELECT {COLUMNS} FROM runs WHERE tenant = ?1 AND (?2 IS NULL OR scheme = ?2)
              ORDER BY started_at DESC, id DESC LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![tenant, scheme, i64::try_from(limit).unwrap_or(i64::MAX)], run_row)?;
+        let rows = stmt.query_map(
+            params![tenant, scheme, i64::try_from(limit).unwrap_or(i64::MAX)],
+            run_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

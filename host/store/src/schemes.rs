@@ -95,7 +95,9 @@ impl SqliteStore {
             params![tenant, name],
         )?;
         if n == 0 {
-            return Err(StoreError::NotFound(format!("scheme '{name}' of tenant '{tenant}'")));
+            return Err(StoreError::NotFound(format!(
+                "scheme '{name}' of tenant '{tenant}'"
+            )));
         }
         Ok(())
     }

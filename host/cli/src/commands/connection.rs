@@ -43,6 +43,17 @@ pub enum ConnectionCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Add (or replace) every connection of a YAML file: `connections:` a
+    /// list of {name, plugin, settings, secrets, allow_addresses,
+    /// rate_limit}; `${VAR}` and `${VAR:-default}` come from the
+    /// environment.
+    Apply {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
     /// List a tenant's connections (secret values are never shown).
     List {
         /// The tenant.
@@ -145,6 +156,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
                 c.secrets.len()
             );
         }
+        ConnectionCommand::Apply { file, tenant } => apply(home, &store, &tenant, &file)?,
         ConnectionCommand::List { tenant, json } => {
             store.tenant(&tenant)?;
             let connections = store.connections(&tenant)?;
@@ -226,4 +238,100 @@ async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Re
         }
         Err(e) => bail!("connection {name} of tenant {tenant} failed its check: {e}"),
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionsFile {
+    connections: Vec<ConnectionEntry>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionEntry {
+    name: String,
+    plugin: PluginSpecText,
+    #[serde(default)]
+    settings: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    secrets: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    allow_addresses: Vec<String>,
+    #[serde(default)]
+    rate_limit: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+struct PluginSpecText(String);
+
+/// `${NAME}` and `${NAME:-default}` replaced from the environment.
+fn interpolate(text: &str) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after
+            .find('}')
+            .with_context(|| format!("unclosed ${{ in '{text}'"))?;
+        let expr = &after[..end];
+        let (name, default) = match expr.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (expr, None),
+        };
+        match (std::env::var(name), default) {
+            (Ok(v), _) => out.push_str(&v),
+            (Err(_), Some(d)) => out.push_str(d),
+            (Err(_), None) => bail!("the environment has no {name} (used in '{text}')"),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn apply(home: &Path, store: &SqliteStore, tenant: &str, file: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: ConnectionsFile =
+        marked_yaml::from_yaml(0, &text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    store.tenant(tenant)?;
+    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
+    for entry in parsed.connections {
+        let spec: PluginSpec = entry
+            .plugin
+            .0
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
+        let manifest = plugins.find(&spec)?;
+        let Some(info) = manifest.info_connector() else {
+            bail!("{} is a transform, not a connector", manifest.id());
+        };
+        let pairs =
+            |m: &std::collections::BTreeMap<String, String>| -> Result<Vec<(String, String)>> {
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), interpolate(v)?)))
+                    .collect()
+            };
+        let input = ConnectionInput {
+            settings: pairs(&entry.settings)?,
+            secrets: pairs(&entry.secrets)?,
+            allowed_addresses: entry
+                .allow_addresses
+                .iter()
+                .map(|a| parse_address(a))
+                .collect::<Result<_>>()?,
+            rate_limit: entry
+                .rate_limit
+                .map(|r| r.parse().map_err(|e: String| anyhow::anyhow!(e)))
+                .transpose()?,
+        };
+        let new = input
+            .validate(tenant, &entry.name, info)
+            .with_context(|| format!("{}: connection '{}'", file.display(), entry.name))?;
+        let c = store.add_connection(new, true)?;
+        println!("applied connection {} ({})", c.name, c.plugin);
+    }
+    Ok(())
 }

@@ -44,7 +44,11 @@ pub enum LookupCommand {
 
 pub fn run(store: &SqliteStore, command: LookupCommand) -> Result<()> {
     match command {
-        LookupCommand::Set { table, tenant, rows } => {
+        LookupCommand::Set {
+            table,
+            tenant,
+            rows,
+        } => {
             let rows = rows
                 .iter()
                 .map(|r| {
@@ -68,7 +72,11 @@ pub fn run(store: &SqliteStore, command: LookupCommand) -> Result<()> {
                 let mut rows: Vec<_> = tables[&name].iter().collect();
                 rows.sort_by(|a, b| a.0.cmp(b.0));
                 for (k, v) in rows {
-                    t.add_row(vec![name.clone(), k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)]);
+                    t.add_row(vec![
+                        name.clone(),
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                    ]);
                 }
             }
             println!("{t}");

@@ -3,5 +3,7 @@
 pub mod connection;
 pub mod lookup;
 pub mod plugin;
+pub mod records;
 pub mod runs;
+pub mod scheme;
 pub mod tenant;

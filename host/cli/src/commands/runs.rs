@@ -54,9 +54,17 @@ pub fn run(store: &SqliteStore, command: RunsCommand) -> Result<()> {
             if json {
                 return output::json(&runs);
             }
-            let mut t = output::table(["RUN", "SCHEME", "TRIGGER", "STATUS", "STARTED", "PULLED", "WRITTEN", "FAILED"]);
+            let mut t = output::table([
+                "RUN", "SCHEME", "TRIGGER", "STATUS", "STARTED", "PULLED", "WRITTEN", "FAILED",
+            ]);
             for r in runs {
-                let n = |k: &str| r.counts.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0).to_string();
+                let n = |k: &str| {
+                    r.counts
+                        .get(k)
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or(0)
+                        .to_string()
+                };
                 t.add_row(vec![
                     r.id.clone(),
                     r.scheme.clone(),

@@ -1,0 +1,142 @@
+//! Preview: the first page of a scheme's source and what the mapping makes
+//! of it, without writing anything and without touching the ledger.
+
+use serde::Serialize;
+use serde_json::Value;
+use weft_runtime::{CallIdentity, Direction};
+use weft_scheme::{Mapper, RunVars, Scheme};
+
+use crate::endpoint::Sessions;
+use crate::{Engine, EngineError, db};
+
+/// One previewed record.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewRecord {
+    /// Its business key (or why it has none).
+    pub key: Result<String, String>,
+    /// The record as the source gave it (after transforms and flatten).
+    pub source: Value,
+    /// The target document, or the mapping error.
+    pub mapped: Result<Value, String>,
+}
+
+/// A preview of a scheme.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    /// The params the first page was read with.
+    pub params: Value,
+    /// The records of the first page.
+    pub records: Vec<PreviewRecord>,
+    /// Whether the source has more pages.
+    pub more: bool,
+}
+
+impl Engine {
+    /// Reads the first page of the scheme's first window (or the window
+    /// `[start, end]`, Unix seconds) and maps it. Writes nothing.
+    ///
+    /// # Errors
+    /// An invalid scheme, an unknown connection, or a failed read.
+    pub async fn preview(
+        &self,
+        tenant: &str,
+        scheme: &Scheme,
+        window: Option<(i64, i64)>,
+        limit: usize,
+    ) -> Result<Preview, EngineError> {
+        let t = tenant.to_owned();
+        let tables = db(&self.store, move |s| s.lookup_tables(&t)).await?;
+        let mut mapper =
+            Mapper::compile(scheme, &tables).map_err(|d| EngineError::Scheme(d.to_string()))?;
+        let identity = CallIdentity {
+            tenant: tenant.to_owned(),
+            scheme: scheme.name.clone(),
+            run_id: String::new(),
+        };
+        self.fill_live_lookups(&identity, &mut mapper).await?;
+        let endpoint = self
+            .endpoint(
+                &identity,
+                &scheme.source.connection,
+                &scheme.source.operation,
+                Direction::Source,
+            )
+            .await?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let (start, end) = window.unwrap_or_else(|| {
+            let start = scheme
+                .source
+                .incremental
+                .as_ref()
+                .map_or(0, |i| i.start.unix_timestamp());
+            let span = scheme
+                .source
+                .incremental
+                .as_ref()
+                .and_then(|i| i.max_span)
+                .or(endpoint
+                    .operation
+                    .max_window_secs
+                    .map(std::time::Duration::from_secs))
+                .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            (start, start.saturating_add(span).min(now))
+        });
+        let at = |secs: i64| crate::pull::datetime(secs, scheme.timezone);
+        let vars = RunVars {
+            last_sync_time: at(start),
+            current_time: at(end),
+            page_size: scheme.source.page_size,
+        };
+        let mut params = mapper
+            .source_params(&vars)
+            .map_err(|e| EngineError::Scheme(format!("source params: {e}")))?;
+        crate::pull::complete_params(
+            &mut params,
+            &endpoint.operation,
+            scheme,
+            crate::Window { start, end },
+        );
+        let mut sessions = Sessions::new(endpoint, 1);
+        let page = sessions
+            .read(
+                &self.options.retry,
+                &crate::endpoint::Unwatched,
+                &params,
+                None,
+            )
+            .await
+            .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
+        let mut records = Vec::new();
+        for record in page.records {
+            let expanded = match mapper.expand(record.clone()) {
+                Ok(e) => e,
+                Err(e) => {
+                    records.push(PreviewRecord {
+                        key: Err(e.to_string()),
+                        source: record,
+                        mapped: Err("not expanded".into()),
+                    });
+                    continue;
+                }
+            };
+            for r in expanded {
+                records.push(PreviewRecord {
+                    key: mapper.key(&r).map_err(|e| e.to_string()),
+                    mapped: mapper.map(&r).map_err(|e| e.to_string()),
+                    source: r,
+                });
+                if records.len() >= limit {
+                    break;
+                }
+            }
+            if records.len() >= limit {
+                break;
+            }
+        }
+        Ok(Preview {
+            params,
+            records,
+            more: page.next.is_some(),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! Push: map queued records, write them in batches, commit each outcome.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use weft_runtime::{ErrorClass, WriteOutcome};
+use weft_store::{Outcome, Queued};
+
+use crate::endpoint::{GiveUp, Sessions};
+use crate::run::{RunContext, RunStatus, TargetWatch};
+use crate::{EngineError, db};
+
+fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) async fn push(ctx: Arc<RunContext>) {
+    if let Err(e) = push_queue(&ctx).await {
+        ctx.end_with(RunStatus::Failed, e.to_string());
+    }
+}
+
+async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
+    let batch_size = ctx
+        .target
+        .operation
+        .max_batch
+        .map_or(ctx.scheme.target.batch_size, |m| {
+            m.min(ctx.scheme.target.batch_size)
+        })
+        .max(1) as usize;
+    let params = ctx
+        .mapper
+        .target_params()
+        .map_err(|e| EngineError::Scheme(format!("target params: {e}")))?;
+    let mut sessions = Sessions::new(ctx.target.clone(), ctx.engine.options.calls_per_session);
+    let mut after = 0i64;
+    loop {
+        if ctx.stopping() {
+            return Ok(());
+        }
+        // Registered before the query, so a page committed in between
+        // still wakes us.
+        let notified = ctx.queued.notified();
+        let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
+        let batch = db(&ctx.store, move |s| s.queued(&t, &n, batch_size, after)).await?;
+        if batch.is_empty() {
+            if after != 0 {
+                // Records retried earlier in this run may be due again.
+                after = 0;
+                continue;
+            }
+            if ctx.pulled_all.load(Ordering::SeqCst) {
+                let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
+                match db(&ctx.store, move |s| s.next_due_ms(&t, &n)).await? {
+                    None => return Ok(()),
+                    Some(due) => {
+                        let wait =
+                            Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
+                        if wait > ctx.engine.options.retry.max_delay {
+                            // Left for a later run; the ledger keeps them queued.
+                            return Ok(());
+                        }
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+            continue;
+        }
+        after = batch.last().map_or(after, |q| q.id);
+        let outcomes = write_batch(ctx, &mut sessions, &params, batch).await;
+        let Some(outcomes) = outcomes else {
+            return Ok(());
+        };
+        db(&ctx.store, move |s| s.record_outcomes(&outcomes)).await?;
+        ctx.flush_log().await;
+    }
+}
+
+/// Maps and writes one batch; `None` when the run must stop (the batch's
+/// records stay queued as they were).
+async fn write_batch(
+    ctx: &Arc<RunContext>,
+    sessions: &mut Sessions,
+    params: &Value,
+    batch: Vec<Queued>,
+) -> Option<Vec<Outcome>> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut replays = 0u64;
+    let mut sendable: Vec<(Queued, Value)> = Vec::with_capacity(batch.len());
+    for q in batch {
+        let mapped = serde_json::from_str::<Value>(&q.source)
+            .map_err(|e| format!("the stored record is not JSON: {e}"))
+            .and_then(|source| ctx.mapper.map(&source).map_err(|e| format!("mapping: {e}")));
+        match mapped {
+            Ok(doc) => sendable.push((q, doc)),
+            Err(message) => outcomes.push(Outcome::Failed {
+                id: q.id,
+                mapped: None,
+                class: ErrorClass::Invalid.as_str().into(),
+                message,
+            }),
+        }
+    }
+    if !sendable.is_empty() {
+        let docs: Vec<Value> = sendable.iter().map(|(_, d)| d.clone()).collect();
+        let written = sessions
+            .write(&ctx.engine.options.retry, &TargetWatch(ctx), params, &docs)
+            .await;
+        match written {
+            Ok(results) => {
+                let mut existed = 0u64;
+                for ((q, doc), result) in sendable.into_iter().zip(results) {
+                    if matches!(result, WriteOutcome::Written { existed: true, .. }) {
+                        existed += 1;
+                    }
+                    outcomes.push(record_outcome(ctx, q, &doc, result));
+                }
+                replays = existed;
+            }
+            Err(GiveUp::Fatal(e)) if e.class() == ErrorClass::Invalid => {
+                // The target refused the batch as a whole for its content:
+                // every record of it goes to the exception queue.
+                for (q, doc) in sendable {
+                    outcomes.push(Outcome::Failed {
+                        id: q.id,
+                        mapped: Some(doc.to_string()),
+                        class: "invalid".into(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+            Err(g) => {
+                let retry_at = now_ms() + millis(ctx.engine.options.retry.max_delay);
+                let message = format!("{g:?}");
+                if !outcomes.is_empty() {
+                    // Mapping failures are final whatever happened to the rest.
+                    let failed = outcomes.len() as u64;
+                    let keep = std::mem::take(&mut outcomes);
+                    let store = Arc::clone(&ctx.store);
+                    let _ = db(&store, move |s| s.record_outcomes(&keep)).await;
+                    ctx.update(|c| c.failed += failed);
+                }
+                let pause: Vec<Outcome> = sendable
+                    .iter()
+                    .map(|(q, _)| Outcome::Retry {
+                        id: q.id,
+                        class: "transient".into(),
+                        message: message.clone(),
+                        retry_at_ms: retry_at,
+                    })
+                    .collect();
+                if matches!(g, GiveUp::Transient(_) | GiveUp::Quota(_)) {
+                    let _ = db(&ctx.store, move |s| s.record_outcomes(&pause)).await;
+                }
+                ctx.give_up("writing to the target", g);
+                return None;
+            }
+        }
+    }
+    ctx.update(|c| {
+        for o in &outcomes {
+            match o {
+                Outcome::Done { .. } => c.written += 1,
+                Outcome::Failed { .. } => c.failed += 1,
+                Outcome::Retry { .. } => c.retried += 1,
+            }
+        }
+        // Replays were counted as written above.
+        c.written -= replays;
+        c.existed += replays;
+    });
+    Some(outcomes)
+}
+
+fn record_outcome(ctx: &RunContext, q: Queued, doc: &Value, result: WriteOutcome) -> Outcome {
+    let mapped = doc.to_string();
+    match result {
+        WriteOutcome::Written {
+            id,
+            number,
+            existed,
+        } => Outcome::Done {
+            id: q.id,
+            reply: json!({ "existed": existed, "id": id, "number": number }).to_string(),
+            mapped,
+            target_id: id,
+            target_number: number,
+        },
+        WriteOutcome::Failed(e) => {
+            let attempts = q.attempts + 1;
+            let retryable = e.class.is_retryable();
+            if retryable && attempts < ctx.engine.options.retry.max_record_attempts {
+                let wait = e
+                    .retry_after
+                    .unwrap_or_else(|| ctx.engine.options.retry.record_backoff(attempts));
+                Outcome::Retry {
+                    id: q.id,
+                    class: e.class.as_str().into(),
+                    message: e.message,
+                    retry_at_ms: now_ms() + millis(wait),
+                }
+            } else {
+                let message = if retryable {
+                    format!("gave up after {attempts} attempts: {}", e.message)
+                } else {
+                    e.message
+                };
+                Outcome::Failed {
+                    id: q.id,
+                    mapped: Some(mapped),
+                    class: e.class.as_str().into(),
+                    message,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Which parts of a record a plan reads, so that only those are converted
+//! to template values.
+//!
+//! A 旺店通 purchase order carries some 40 header fields and 45 per detail
+//! line; a mapping reads a dozen and six. Converting the whole record for
+//! every `map()` would cost more than all the templates together, so the
+//! variables each compiled template reads (minijinja's
+//! `undeclared_variables`) are resolved, through the `each` scopes, to
+//! paths in the record, and the record is converted along those paths only.
+//! A variable used as a whole (`{{ o }}`, `{{ xs | length }}`,
+//! `{% for x in xs %}`) converts that value whole.
+
+use std::collections::HashMap;
+
+use super::compile::{Each, Plan};
+use super::values::{JsonObject, to_value};
+use minijinja::Value;
+
+/// The part of a value some plan reads.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Need {
+    /// Read as a whole: convert everything below.
+    whole: bool,
+    /// Fields read (of an object, or of each item of a list).
+    fields: HashMap<Box<str>, Need>,
+}
+
+impl Need {
+    /// A need for everything.
+    #[cfg(test)]
+    pub fn whole() -> Self {
+        Self {
+            whole: true,
+            fields: HashMap::new(),
+        }
+    }
+
+    /// Marks `path` as read in whole.
+    fn mark(&mut self, path: &[String]) {
+        if self.whole {
+            return;
+        }
+        match path.split_first() {
+            None => {
+                self.whole = true;
+                self.fields.clear();
+            }
+            Some((first, rest)) => self
+                .fields
+                .entry(Box::from(first.as_str()))
+                .or_default()
+                .mark(rest),
+        }
+    }
+
+    /// Marks `path` as present (a list walked by `each`), without reading
+    /// its contents.
+    fn mark_present(&mut self, path: &[String]) {
+        if self.whole {
+            return;
+        }
+        if let Some((first, rest)) = path.split_first() {
+            self.fields
+                .entry(Box::from(first.as_str()))
+                .or_default()
+                .mark_present(rest);
+        }
+    }
+
+    /// `json` as a template value, converted where this need reads it.
+    pub fn project(&self, json: &serde_json::Value) -> Value {
+        if self.whole {
+            return to_value(json);
+        }
+        match json {
+            serde_json::Value::Object(map) => Value::from_object(JsonObject::new(
+                self.fields
+                    .iter()
+                    .filter_map(|(k, need)| {
+                        map.get(&**k).map(|v| (Value::from(&**k), need.project(v)))
+                    })
+                    .collect(),
+            )),
+            serde_json::Value::Array(items) => {
+                Value::from(items.iter().map(|i| self.project(i)).collect::<Vec<_>>())
+            }
+            scalar => to_value(scalar),
+        }
+    }
+}
+
+/// Names visible in a plan's scope, resolved to record paths.
+enum Scope<'a> {
+    /// The record.
+    Record,
+    /// Inside an `each`: the row under its binding and `row`; other names
+    /// in the enclosing scope, then in the row.
+    Row {
+        binding: Option<&'a str>,
+        /// Where the rows are in the record; empty when the list is
+        /// computed (then it is converted whole already).
+        lists: Vec<Vec<String>>,
+        parent: &'a Scope<'a>,
+    },
+}
+
+impl Scope<'_> {
+    fn resolve(&self, path: &[String]) -> Vec<Vec<String>> {
+        let Some(first) = path.first() else {
+            return Vec::new();
+        };
+        match self {
+            Self::Record => vec![path.to_vec()],
+            Self::Row {
+                binding,
+                lists,
+                parent,
+            } => {
+                let joined = |list: &Vec<String>, rest: &[String]| {
+                    list.iter().chain(rest).cloned().collect::<Vec<_>>()
+                };
+                if first == "row" || Some(first.as_str()) == *binding {
+                    return lists.iter().map(|l| joined(l, &path[1..])).collect();
+                }
+                let mut out = parent.resolve(path);
+                out.extend(lists.iter().map(|l| joined(l, path)));
+                out
+            }
+        }
+    }
+}
+
+/// What a plan reads of a record, given each slot's variables.
+pub(crate) fn of_plan(plan: &Plan, vars: &[Vec<Vec<String>>]) -> Need {
+    let mut need = Need::default();
+    walk(plan, &Scope::Record, vars, &mut need);
+    need
+}
+
+/// What one slot reads of a record.
+pub(crate) fn of_slot(slot: usize, vars: &[Vec<Vec<String>>]) -> Need {
+    let mut need = Need::default();
+    mark_slot(slot, &Scope::Record, vars, &mut need);
+    need
+}
+
+fn mark_slot(slot: usize, scope: &Scope<'_>, vars: &[Vec<Vec<String>>], need: &mut Need) {
+    let Some(paths) = vars.get(slot) else {
+        // Unknown: read everything rather than too little.
+        need.mark(&[]);
+        return;
+    };
+    for var in paths {
+        for p in scope.resolve(var) {
+            need.mark(&p);
+        }
+    }
+}
+
+fn walk(plan: &Plan, scope: &Scope<'_>, vars: &[Vec<Vec<String>>], need: &mut Need) {
+    match plan {
+        Plan::Constant(_) => {}
+        Plan::Expression(slot) | Plan::Template(slot) => mark_slot(*slot, scope, vars, need),
+        Plan::Object(fields) => fields.iter().for_each(|(_, p)| walk(p, scope, vars, need)),
+        Plan::Array(items) => items.iter().for_each(|p| walk(p, scope, vars, need)),
+        Plan::Each(each) => walk_each(each, scope, vars, need),
+        // The batch's expression reads what its fields read.
+        Plan::Batch { plan, .. } => walk(plan, scope, vars, need),
+    }
+}
+
+fn walk_each(each: &Each, scope: &Scope<'_>, vars: &[Vec<Vec<String>>], need: &mut Need) {
+    let lists = match &each.list_path {
+        Some(path) => {
+            let lists = scope.resolve(path);
+            for l in &lists {
+                need.mark_present(l);
+            }
+            lists
+        }
+        None => {
+            mark_slot(each.list, scope, vars, need);
+            Vec::new()
+        }
+    };
+    let inner = Scope::Row {
+        binding: each.binding.as_deref(),
+        lists,
+        parent: scope,
+    };
+    if let Some(f) = each.filter {
+        mark_slot(f, &inner, vars, need);
+    }
+    if let Some(g) = &each.group_by {
+        walk(g, &inner, vars, need);
+    }
+    walk(&each.item, &inner, vars, need);
+}
+
+/// The record paths a compiled template reads, from minijinja's
+/// `undeclared_variables(true)` (`details_list.num`) and the template's
+/// code: a method call (`row.items()`) reads the value it is called on in
+/// whole. (minijinja has no methods on plain values unless a method
+/// callback is installed; the rule keeps projection from reading too little
+/// should one be.)
+pub(crate) fn variables(names: impl IntoIterator<Item = String>, code: &str) -> Vec<Vec<String>> {
+    names
+        .into_iter()
+        .map(|name| {
+            let mut path: Vec<String> = name.split('.').map(str::to_owned).collect();
+            if path.len() > 1 {
+                let last = path.last().map(String::as_str).unwrap_or_default();
+                let called = code
+                    .match_indices(&format!(".{last}"))
+                    .any(|(i, m)| code[i + m.len()..].trim_start().starts_with('('));
+                if called {
+                    path.pop();
+                }
+            }
+            path
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::mapping::values::to_json;
+
+    fn need(paths: &[&str]) -> Need {
+        let mut n = Need::default();
+        for p in paths {
+            n.mark(&p.split('.').map(str::to_owned).collect::<Vec<_>>());
+        }
+        n
+    }
+
+    #[test]
+    fn projects_only_what_is_read() {
+        let rec = json!({"a": 1, "b": {"c": 2, "d": 3}, "xs": [{"n": 1, "m": 2}, {"n": 3}], "big": {"x": [1]}});
+        let v = need(&["a", "b.c", "xs.n", "big"]).project(&rec);
+        assert_eq!(
+            to_json(&v),
+            Ok(json!({"a": 1, "b": {"c": 2}, "xs": [{"n": 1}, {"n": 3}], "big": {"x": [1]}}))
+        );
+        assert_eq!(to_json(&Need::whole().project(&rec)), Ok(rec));
+    }
+
+    #[test]
+    fn method_calls_read_the_receiver() {
+        let v = variables(
+            [
+                "row.items".to_owned(),
+                "a.b".to_owned(),
+                "name.upper".to_owned(),
+            ],
+            "row.items() ~ a.b ~ name.upper ( )",
+        );
+        assert_eq!(
+            v,
+            [
+                vec!["row".to_owned()],
+                vec!["a".to_owned(), "b".to_owned()],
+                vec!["name".to_owned()]
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_resolve_to_the_list_and_the_header() {
+        let parent = Scope::Record;
+        let row = Scope::Row {
+            binding: Some("details_list"),
+            lists: vec![vec!["details_list".to_owned()]],
+            parent: &parent,
+        };
+        let p = |s: &str| s.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(row.resolve(&p("details_list.num")), [p("details_list.num")]);
+        assert_eq!(row.resolve(&p("row.num")), [p("details_list.num")]);
+        assert_eq!(
+            row.resolve(&p("spec_no")),
+            [p("spec_no"), p("details_list.spec_no")]
+        );
+    }
+}
