@@ -9,5 +9,6 @@ mod cli_connections;
 mod cli_plugins;
 mod connectors;
 mod contract;
+mod e2e;
 mod http_json;
 mod sandbox;

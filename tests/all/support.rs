@@ -129,17 +129,32 @@ pub struct Run {
 
 /// Runs `weft` with `WEFT_HOME=home`.
 pub fn weft(home: &std::path::Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(weft_bin())
-        .args(args)
-        .env("WEFT_HOME", home)
-        .env_remove("WEFT_LOG")
-        .output()
-        .expect("weft runs");
+    weft_with(home, args, &[])
+}
+
+/// Runs `weft` with `WEFT_HOME=home` and more environment variables.
+pub fn weft_with(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = weft_command(home, args, env).output().expect("weft runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A `weft` command with `WEFT_HOME=home` and `env`, not yet started.
+pub fn weft_command(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Command {
+    let mut command = std::process::Command::new(weft_bin());
+    command
+        .args(args)
+        .env("WEFT_HOME", home)
+        .env_remove("WEFT_LOG")
+        .envs(env.iter().copied());
+    command
 }
 
 /// The path of a built plugin's `.wasm`.

@@ -3,6 +3,11 @@
 //! The binary is thin: argument parsing, output and exit codes. The work
 //! lives in the library crates (`weft-runtime`, `weft-plugins`, ...).
 
+// Records are JSON trees of many small allocations; mimalloc handles that
+// pattern far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 mod home;
 mod output;
@@ -27,6 +32,12 @@ struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+
+    /// How long one HTTP exchange of a plugin may take, in seconds, before
+    /// it counts as timed out (a transient error the run retries).
+    #[arg(long, env = "WEFT_HTTP_TIMEOUT", default_value_t = 30.0, global = true,
+          value_parser = parse_seconds)]
+    http_timeout: f64,
 
     /// More logging (-v info, -vv debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -68,9 +79,11 @@ enum Command {
 }
 
 /// The engine over `home`'s store and plugins.
-fn engine(home: &std::path::Path) -> anyhow::Result<weft_engine::Engine> {
+fn engine(home: &std::path::Path, http_timeout: f64) -> anyhow::Result<weft_engine::Engine> {
     let store = std::sync::Arc::new(weft_store::SqliteStore::open(home)?);
-    let runtime = weft_runtime::Runtime::new(weft_runtime::RuntimeConfig::default())?;
+    let mut config = weft_runtime::RuntimeConfig::default();
+    config.limits.http_timeout = std::time::Duration::from_secs_f64(http_timeout);
+    let runtime = weft_runtime::Runtime::new(config)?;
     let plugins = weft_plugins::PluginStore::open(home, runtime)?;
     Ok(weft_engine::Engine::new(
         home.to_owned(),
@@ -78,6 +91,15 @@ fn engine(home: &std::path::Path) -> anyhow::Result<weft_engine::Engine> {
         plugins,
         weft_engine::EngineOptions::default(),
     ))
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 fn init_tracing(format: LogFormat, verbose: u8) {
@@ -112,12 +134,15 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         let home = home::resolve(cli.home)?;
+        let http_timeout = cli.http_timeout;
         match cli.command {
             Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
             Command::Tenant(cmd) => commands::tenant::run(&home, cmd),
             Command::Connection(cmd) => commands::connection::run(&home, cmd).await,
-            Command::Scheme(cmd) => commands::scheme::run(&engine(&home)?, cmd).await,
-            Command::Records(cmd) => commands::records::run(&engine(&home)?, cmd).await,
+            Command::Scheme(cmd) => commands::scheme::run(&engine(&home, http_timeout)?, cmd).await,
+            Command::Records(cmd) => {
+                commands::records::run(&engine(&home, http_timeout)?, cmd).await
+            }
             Command::Runs(cmd) => commands::runs::run(&weft_store::SqliteStore::open(&home)?, cmd),
             Command::Lookup(cmd) => {
                 commands::lookup::run(&weft_store::SqliteStore::open(&home)?, cmd)

@@ -176,18 +176,23 @@ impl Sessions {
         }
     }
 
-    /// Writes a batch, retrying as [`Sessions::call`] does.
+    /// Writes a batch (a JSON array of `count` records), retrying as
+    /// [`Sessions::call`] does.
+    #[allow(clippy::ptr_arg)] // passed on to `ConnectorSession::write_json`
     pub(crate) async fn write(
         &mut self,
         policy: &crate::RetryPolicy,
         watcher: &dyn CallWatcher,
         params: &serde_json::Value,
-        records: &[serde_json::Value],
+        records: &String,
+        count: usize,
     ) -> Result<Vec<WriteOutcome>, GiveUp> {
-        match self
-            .call(policy, watcher, Call::Write { params, records })
-            .await?
-        {
+        let call = Call::Write {
+            params,
+            records,
+            count,
+        };
+        match self.call(policy, watcher, call).await? {
             Reply::Outcomes(o) => Ok(o),
             Reply::Page(_) => Err(GiveUp::Stopped),
         }
@@ -215,8 +220,12 @@ impl Sessions {
                     Call::Read { params, cursor } => {
                         s.read(&operation, params, *cursor).await.map(Reply::Page)
                     }
-                    Call::Write { params, records } => s
-                        .write(&operation, params, records)
+                    Call::Write {
+                        params,
+                        records,
+                        count,
+                    } => s
+                        .write_json(&operation, params, records, *count)
                         .await
                         .map(Reply::Outcomes),
                 },
@@ -282,7 +291,8 @@ enum Call<'a> {
     },
     Write {
         params: &'a serde_json::Value,
-        records: &'a [serde_json::Value],
+        records: &'a String,
+        count: usize,
     },
 }
 

@@ -7,10 +7,15 @@
 //! to the target, and every outcome is committed (push). See ARCHITECTURE
 //! §3.3: every source document reaches the target exactly once, across
 //! crashes, restarts, retries and overlapping windows.
+//!
+//! A scheme whose source is a `webhook` is fed by callbacks instead:
+//! [`Engine::intake`] authenticates one, commits its records to the ledger
+//! as a pulled page would be, and pushes them.
 
 mod counts;
 mod endpoint;
 mod gates;
+mod intake;
 mod preview;
 mod pull;
 mod push;
@@ -23,6 +28,7 @@ use std::sync::Arc;
 
 pub use counts::RunCounts;
 pub use gates::{ConnectionGate, Gates};
+pub use intake::{Accepted, EnvHookSecrets, HookSecrets, IntakeOutcome, IntakePush};
 pub use preview::{Preview, PreviewRecord};
 pub use retry::RetryPolicy;
 pub use run::{RunOutcome, RunRequest, RunStatus, Trigger};
@@ -59,6 +65,58 @@ pub enum EngineError {
     /// A blocking task died.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A webhook for a scheme the tenant does not have.
+    #[error("tenant '{tenant}' has no scheme '{scheme}'")]
+    UnknownScheme {
+        /// Tenant.
+        tenant: String,
+        /// Scheme.
+        scheme: String,
+    },
+    /// A webhook for a scheme whose source is pulled.
+    #[error(
+        "scheme '{scheme}' of tenant '{tenant}' reads its records through connection '{connection}'; it takes no webhooks"
+    )]
+    NotWebhook {
+        /// Tenant.
+        tenant: String,
+        /// Scheme.
+        scheme: String,
+        /// Its source connection.
+        connection: String,
+    },
+    /// The host has no value for the secret a webhook scheme names: the
+    /// operator's to fix, not the caller's.
+    #[error(
+        "webhook secret '{secret}' of scheme '{scheme}' is not set for tenant '{tenant}': {hint}"
+    )]
+    HookSecretMissing {
+        /// Tenant.
+        tenant: String,
+        /// Scheme.
+        scheme: String,
+        /// The secret's name.
+        secret: String,
+        /// Where to set it.
+        hint: String,
+    },
+    /// A callback that failed authentication; nothing of it was stored.
+    #[error("webhook for scheme '{scheme}' refused: {reason}")]
+    Unauthorized {
+        /// Scheme.
+        scheme: String,
+        /// Why (never the expected signature or token).
+        reason: String,
+    },
+    /// An authenticated callback whose body holds no records where the
+    /// scheme says; nothing of it was stored.
+    #[error("webhook for scheme '{scheme}': {reason}")]
+    BadPayload {
+        /// Scheme.
+        scheme: String,
+        /// What is wrong, naming `source.webhook.records`' pointer.
+        reason: String,
+    },
 }
 
 /// Engine settings.
@@ -94,6 +152,7 @@ pub struct Engine {
     pub(crate) gates: Arc<Gates>,
     pub(crate) options: EngineOptions,
     pub(crate) home: PathBuf,
+    pub(crate) hook_secrets: Arc<dyn HookSecrets>,
 }
 
 impl Engine {
@@ -110,7 +169,16 @@ impl Engine {
             gates: Arc::new(Gates::default()),
             options,
             home,
+            hook_secrets: Arc::new(EnvHookSecrets),
         }
+    }
+
+    /// Resolves webhook secrets through `secrets` instead of the
+    /// environment ([`EnvHookSecrets`]).
+    #[must_use]
+    pub fn with_hook_secrets(mut self, secrets: Arc<dyn HookSecrets>) -> Self {
+        self.hook_secrets = secrets;
+        self
     }
 
     /// The store.

@@ -36,7 +36,8 @@ impl Engine {
     /// `[start, end]`, Unix seconds) and maps it. Writes nothing.
     ///
     /// # Errors
-    /// An invalid scheme, an unknown connection, or a failed read.
+    /// An invalid scheme, a webhook scheme (nothing to read), an unknown
+    /// connection, or a failed read.
     pub async fn preview(
         &self,
         tenant: &str,
@@ -44,6 +45,12 @@ impl Engine {
         window: Option<(i64, i64)>,
         limit: usize,
     ) -> Result<Preview, EngineError> {
+        if scheme.source.is_webhook() {
+            return Err(EngineError::Scheme(format!(
+                "scheme '{}' is fed by webhooks: it has no source to preview; post a callback to it instead",
+                scheme.name
+            )));
+        }
         let t = tenant.to_owned();
         let tables = db(&self.store, move |s| s.lookup_tables(&t)).await?;
         let mut mapper =

@@ -64,6 +64,13 @@ pub(crate) async fn pull(ctx: Arc<RunContext>) {
 }
 
 async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
+    // A webhook scheme's runs are push-only (run.rs), so they never get here.
+    let Some(endpoint) = ctx.source.as_ref() else {
+        return Err(EngineError::Scheme(format!(
+            "scheme '{}' is fed by webhooks; it has no source to pull",
+            ctx.scheme_name
+        )));
+    };
     let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
     let mut position = db(&ctx.store, move |s| s.position(&t, &n)).await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -72,8 +79,7 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
     let mut resume_cursor = None;
     match &source.incremental {
         Some(inc) => {
-            let connector_span = ctx
-                .source
+            let connector_span = endpoint
                 .operation
                 .max_window_secs
                 .map(std::time::Duration::from_secs);
@@ -97,12 +103,10 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             resume_cursor = position.window.and(position.cursor.clone());
         }
     }
-    let mut sessions = Sessions::new(ctx.source.clone(), ctx.engine.options.calls_per_session);
-    let on_change = match source.on_change {
-        weft_scheme::ChangePolicy::Resend => OnChange::Resend,
-        weft_scheme::ChangePolicy::Skip => OnChange::Skip,
-    };
-    for (i, w) in windows.into_iter().enumerate() {
+    let mut sessions = Sessions::new(endpoint.clone(), ctx.engine.options.calls_per_session);
+    let (pages, queue) = tokio::sync::mpsc::channel::<PageWork>(2);
+    let committer = tokio::spawn(commit_pages(Arc::clone(ctx), queue));
+    'windows: for (i, w) in windows.into_iter().enumerate() {
         let mut cursor = if i == 0 { resume_cursor.take() } else { None };
         let vars = RunVars {
             last_sync_time: datetime(w.start, ctx.scheme.timezone),
@@ -113,10 +117,10 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             .mapper
             .source_params(&vars)
             .map_err(|e| EngineError::Scheme(format!("source params: {e}")))?;
-        complete_params(&mut params, &ctx.source.operation, &ctx.scheme, w);
+        complete_params(&mut params, &endpoint.operation, &ctx.scheme, w);
         loop {
             if ctx.stopping() {
-                return Ok(());
+                break 'windows;
             }
             let read = sessions
                 .read(
@@ -130,7 +134,7 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                 Ok(p) => p,
                 Err(g) => {
                     ctx.give_up("reading the source", g);
-                    return Ok(());
+                    break 'windows;
                 }
             };
             let next = page.next.clone();
@@ -138,29 +142,9 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                 Ok(r) => r,
                 Err(g) => {
                     ctx.give_up("transforming records", g);
-                    return Ok(());
+                    break 'windows;
                 }
             };
-            let mut pulled = Vec::with_capacity(records.len());
-            let mut filtered = 0u64;
-            for record in records {
-                match ctx.mapper.expand(record.clone()) {
-                    Ok(expanded) => {
-                        if expanded.is_empty() {
-                            filtered += 1;
-                        }
-                        for r in expanded {
-                            pulled.push(keyed(ctx, r));
-                        }
-                    }
-                    Err(e) => pulled.push(Pulled {
-                        key: format!("!unexpandable:{}", content_hash(&record)),
-                        hash: content_hash(&record),
-                        source: record.to_string(),
-                        rejected: Some(format!("cannot expand the record: {e}")),
-                    }),
-                }
-            }
             let window_done = next.is_none();
             let after = if window_done {
                 Position {
@@ -175,26 +159,20 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                     cursor: next.clone(),
                 }
             };
-            let count = pulled.len() as u64;
-            let (t, n, a) = (ctx.tenant.clone(), ctx.scheme_name.clone(), after.clone());
-            let counts = db(&ctx.store, move |s| {
-                s.commit_page(&t, &n, on_change, &pulled, &a)
-            })
-            .await?;
-            position = after;
-            ctx.update(|c| {
-                c.pages += 1;
-                c.pulled += count;
-                c.filtered += filtered;
-                c.new += counts.new;
-                c.duplicate += counts.duplicate;
-                c.changed += counts.changed;
-                c.changed_skipped += counts.changed_skipped;
-                if window_done {
-                    c.windows += 1;
-                }
-            });
-            ctx.queued.notify_waiters();
+            position = after.clone();
+            // The committer keys and commits this page while the next one is
+            // read; pages are committed in order, each with its position.
+            if pages
+                .send(PageWork {
+                    records,
+                    after,
+                    window_done,
+                })
+                .await
+                .is_err()
+            {
+                break 'windows;
+            }
             if window_done {
                 break;
             }
@@ -202,30 +180,115 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
         }
         ctx.flush_log().await;
     }
+    drop(pages);
+    match committer.await {
+        Ok(result) => result,
+        Err(e) => Err(EngineError::Internal(format!(
+            "the page committer died: {e}"
+        ))),
+    }
+}
+
+/// A page read and waiting to be committed.
+struct PageWork {
+    records: Vec<Value>,
+    after: Position,
+    window_done: bool,
+}
+
+/// Keys, hashes and commits pages in the order they were read.
+async fn commit_pages(
+    ctx: Arc<RunContext>,
+    mut pages: tokio::sync::mpsc::Receiver<PageWork>,
+) -> Result<(), EngineError> {
+    let on_change = match ctx.scheme.source.on_change {
+        weft_scheme::ChangePolicy::Resend => OnChange::Resend,
+        weft_scheme::ChangePolicy::Skip => OnChange::Skip,
+    };
+    let expands = ctx.scheme.flatten().is_some() || ctx.scheme.filter().is_some();
+    while let Some(work) = pages.recv().await {
+        let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
+        let c = Arc::clone(&ctx);
+        // Keying is CPU work on whole records: it runs on the blocking pool
+        // beside the commit, not on the workers serving plugin calls.
+        let (counts, pulled, filtered) = db(&ctx.store, move |s| {
+            let (pulled, filtered) = key_records(&c.mapper, work.records, expands);
+            let count = pulled.len() as u64;
+            s.commit_page(&t, &n, on_change, &pulled, &work.after)
+                .map(|counts| (counts, count, filtered))
+        })
+        .await?;
+        ctx.update(|c| {
+            c.pages += 1;
+            c.pulled += pulled;
+            c.filtered += filtered;
+            c.new += counts.new;
+            c.duplicate += counts.duplicate;
+            c.changed += counts.changed;
+            c.changed_skipped += counts.changed_skipped;
+            if work.window_done {
+                c.windows += 1;
+            }
+        });
+        ctx.queued.notify_waiters();
+    }
     Ok(())
 }
 
-fn keyed(ctx: &RunContext, record: Value) -> Pulled {
-    let hash = content_hash(&record);
-    match ctx.mapper.key(&record) {
-        Ok(key) if !key.is_empty() => Pulled {
-            key,
-            hash,
-            source: record.to_string(),
-            rejected: None,
-        },
-        Ok(_) => Pulled {
-            key: format!("!nokey:{hash}"),
-            hash,
-            source: record.to_string(),
-            rejected: Some("the business key is empty".into()),
-        },
-        Err(e) => Pulled {
-            key: format!("!nokey:{hash}"),
-            hash,
-            source: record.to_string(),
-            rejected: Some(format!("cannot compute the business key: {e}")),
-        },
+/// Expands (flatten, filter) and keys a page's records (pulled, or posted
+/// to a webhook).
+pub(crate) fn key_records(
+    mapper: &weft_scheme::Mapper,
+    records: Vec<Value>,
+    expands: bool,
+) -> (Vec<Pulled>, u64) {
+    let mut pulled = Vec::with_capacity(records.len());
+    let mut filtered = 0u64;
+    for record in records {
+        if !expands {
+            pulled.push(keyed(mapper, record));
+            continue;
+        }
+        match mapper.expand(record.clone()) {
+            Ok(expanded) => {
+                if expanded.is_empty() {
+                    filtered += 1;
+                }
+                for r in expanded {
+                    pulled.push(keyed(mapper, r));
+                }
+            }
+            Err(e) => pulled.push(Pulled {
+                key: format!("!unexpandable:{}", content_hash(&record)),
+                hash: content_hash(&record),
+                source: record.to_string(),
+                rejected: Some(format!("cannot expand the record: {e}")),
+            }),
+        }
+    }
+    (pulled, filtered)
+}
+
+fn keyed(mapper: &weft_scheme::Mapper, record: Value) -> Pulled {
+    // One serialisation serves both the hash and the stored source.
+    let source = record.to_string();
+    let hash = hex::encode(Sha256::digest(source.as_bytes()));
+    let (key, rejected) = match mapper.key(&record) {
+        Ok(key) if !key.is_empty() => (key, None),
+        Ok(_) => (
+            format!("!nokey:{hash}"),
+            Some("the business key is empty".to_owned()),
+        ),
+        Err(e) => (
+            format!("!nokey:{hash}"),
+            Some(format!("cannot compute the business key: {e}")),
+        ),
+    };
+    Pulled {
+        key,
+        hash,
+        source,
+        rejected,
     }
 }
 

@@ -96,13 +96,15 @@ async fn write_batch(
 ) -> Option<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut replays = 0u64;
-    let mut sendable: Vec<(Queued, Value)> = Vec::with_capacity(batch.len());
+    // Each document's JSON is written once: joined into the batch for the
+    // plugin and kept as the ledger's record of what was sent.
+    let mut sendable: Vec<(Queued, String)> = Vec::with_capacity(batch.len());
     for q in batch {
         let mapped = serde_json::from_str::<Value>(&q.source)
             .map_err(|e| format!("the stored record is not JSON: {e}"))
             .and_then(|source| ctx.mapper.map(&source).map_err(|e| format!("mapping: {e}")));
         match mapped {
-            Ok(doc) => sendable.push((q, doc)),
+            Ok(doc) => sendable.push((q, doc.to_string())),
             Err(message) => outcomes.push(Outcome::Failed {
                 id: q.id,
                 mapped: None,
@@ -112,9 +114,24 @@ async fn write_batch(
         }
     }
     if !sendable.is_empty() {
-        let docs: Vec<Value> = sendable.iter().map(|(_, d)| d.clone()).collect();
+        let mut docs =
+            String::with_capacity(sendable.iter().map(|(_, d)| d.len() + 1).sum::<usize>() + 2);
+        docs.push('[');
+        for (i, (_, d)) in sendable.iter().enumerate() {
+            if i > 0 {
+                docs.push(',');
+            }
+            docs.push_str(d);
+        }
+        docs.push(']');
         let written = sessions
-            .write(&ctx.engine.options.retry, &TargetWatch(ctx), params, &docs)
+            .write(
+                &ctx.engine.options.retry,
+                &TargetWatch(ctx),
+                params,
+                &docs,
+                sendable.len(),
+            )
             .await;
         match written {
             Ok(results) => {
@@ -123,7 +140,7 @@ async fn write_batch(
                     if matches!(result, WriteOutcome::Written { existed: true, .. }) {
                         existed += 1;
                     }
-                    outcomes.push(record_outcome(ctx, q, &doc, result));
+                    outcomes.push(record_outcome(ctx, q, doc, result));
                 }
                 replays = existed;
             }
@@ -133,7 +150,7 @@ async fn write_batch(
                 for (q, doc) in sendable {
                     outcomes.push(Outcome::Failed {
                         id: q.id,
-                        mapped: Some(doc.to_string()),
+                        mapped: Some(doc),
                         class: "invalid".into(),
                         message: e.to_string(),
                     });
@@ -182,8 +199,7 @@ async fn write_batch(
     Some(outcomes)
 }
 
-fn record_outcome(ctx: &RunContext, q: Queued, doc: &Value, result: WriteOutcome) -> Outcome {
-    let mapped = doc.to_string();
+fn record_outcome(ctx: &RunContext, q: Queued, mapped: String, result: WriteOutcome) -> Outcome {
     match result {
         WriteOutcome::Written {
             id,

@@ -49,7 +49,9 @@ pub struct RunRequest {
     pub stop: Option<watch::Receiver<bool>>,
     /// Receives the counts as the run goes.
     pub progress: Option<watch::Sender<RunCounts>>,
-    /// Only push what is queued (retries from the exception queue).
+    /// Only push what is queued (retries from the exception queue). Runs
+    /// of a webhook scheme are always push-only: its records arrive
+    /// through [`Engine::intake`], and a run writes what they queued.
     pub push_only: bool,
 }
 
@@ -101,7 +103,8 @@ pub(crate) struct RunContext {
     pub(crate) run_id: String,
     pub(crate) scheme: Arc<Scheme>,
     pub(crate) mapper: Arc<Mapper>,
-    pub(crate) source: Endpoint,
+    /// `None` for a webhook scheme: its records are posted, never read.
+    pub(crate) source: Option<Endpoint>,
     pub(crate) target: Endpoint,
     pub(crate) transforms: Vec<(Arc<weft_runtime::LoadedPlugin>, serde_json::Value)>,
     pub(crate) counts: Mutex<RunCounts>,
@@ -280,6 +283,12 @@ impl Engine {
     /// what is queued. Returns how it ended; an `Err` means it could not
     /// start.
     ///
+    /// A webhook scheme has nothing to pull: its run only pushes what is
+    /// queued (records a callback committed whose push was deferred or is
+    /// due for a retry, and records retried from the exception queue), as
+    /// if `push_only` were set. That keeps `weft scheme run`, a `schedule`
+    /// and `weft records retry` meaningful for it.
+    ///
     /// # Errors
     /// An unknown or invalid scheme, an unknown connection or plugin, a
     /// failed live lookup, or another run holding the scheme.
@@ -297,6 +306,7 @@ impl Engine {
         let (t, n, o) = (tenant.clone(), scheme_name.clone(), owner.clone());
         // The scheme must exist before it can be claimed.
         let (scheme, mapper) = self.load_scheme(&tenant, &scheme_name).await?;
+        let push_only = push_only || scheme.source.is_webhook();
         if !db(&self.store, move |s| s.claim(&t, &n, &o, lease_secs)).await? {
             let (t, n) = (tenant.clone(), scheme_name.clone());
             let holder = db(&self.store, move |s| s.lease_holder(&t, &n))
@@ -369,14 +379,19 @@ impl Engine {
             run_id: run_id.clone(),
         };
         let prepared = async {
-            let source = self
-                .endpoint(
-                    &identity,
-                    &scheme.source.connection,
-                    &scheme.source.operation,
-                    Direction::Source,
+            let source = if scheme.source.is_webhook() {
+                None
+            } else {
+                Some(
+                    self.endpoint(
+                        &identity,
+                        &scheme.source.connection,
+                        &scheme.source.operation,
+                        Direction::Source,
+                    )
+                    .await?,
                 )
-                .await?;
+            };
             let target = self
                 .endpoint(
                     &identity,

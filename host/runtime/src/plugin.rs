@@ -424,12 +424,30 @@ impl ConnectorSession {
         params: &Value,
         records: &[Value],
     ) -> Result<Vec<WriteOutcome>, CallError> {
-        let params = params.to_string();
         let records_json = serde_json::to_string(records).map_err(|e| {
             self.instance.sandbox(Violation::Contract(format!(
                 "records cannot be encoded: {e}"
             )))
         })?;
+        self.write_json(operation, params, &records_json, records.len())
+            .await
+    }
+
+    /// Writes one batch given as JSON text: an array of `count` objects.
+    /// Callers that already hold each record's JSON (to keep it in the
+    /// ledger) join it instead of encoding the batch a second time.
+    ///
+    /// # Errors
+    /// The plugin's classified error for the whole batch, or the sandbox's.
+    #[allow(clippy::ptr_arg)] // the generated binding takes `&String`
+    pub async fn write_json(
+        &mut self,
+        operation: &str,
+        params: &Value,
+        records_json: &String,
+        count: usize,
+    ) -> Result<Vec<WriteOutcome>, CallError> {
+        let params = params.to_string();
         self.instance
             .begin(params.len() + records_json.len() + self.context.config.len())?;
         let api = self.bindings.weft_plugin_connector_api();
@@ -440,16 +458,15 @@ impl ConnectorSession {
                 &self.context,
                 operation,
                 &params,
-                &records_json,
+                records_json,
             ),
         )
         .await;
         let outcomes = plugin_err(self.instance.finish(outcome)?)?;
-        if outcomes.len() != records.len() {
+        if outcomes.len() != count {
             return Err(self.instance.sandbox(Violation::Contract(format!(
-                "write returned {} outcomes for {} records",
+                "write returned {} outcomes for {count} records",
                 outcomes.len(),
-                records.len()
             ))));
         }
         Ok(outcomes.into_iter().map(v0_1::write_outcome).collect())

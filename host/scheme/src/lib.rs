@@ -1,7 +1,8 @@
 //! # weft-scheme: the scheme format and its mapping language
 //!
 //! A *scheme* (集成方案) says where business documents come from (a source
-//! connection and operation), how each is mapped field by field, where it
+//! connection and operation, or a [`Webhook`] the other system posts to),
+//! how each is mapped field by field, where it
 //! goes (a target connection and operation), and when. It is a YAML file;
 //! `docs/scheme-reference.md` is its user guide and
 //! `docs/scheme.schema.json` (from [`json_schema`]) its JSON Schema.
@@ -46,7 +47,10 @@ mod yaml;
 pub use clock::{CHINA, parse_duration, parse_timezone, zone_names};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use mapping::{LiveLookup, LookupTables, MapError, Mapper, RunVars};
-pub use model::{ChangePolicy, Incremental, Scheme, Source, Target, TransformStep};
+pub use model::{
+    ChangePolicy, Incremental, Scheme, SignatureEncoding, SignedTimestamp, Source, Target,
+    TransformStep, Webhook, WebhookAuth,
+};
 pub use parse::DEFAULT_BATCH_SIZE;
 pub use schedule::Schedule;
 pub use schema::json_schema;

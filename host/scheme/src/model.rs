@@ -41,12 +41,17 @@ pub struct Scheme {
     pub(crate) text: String,
 }
 
-/// Where a scheme reads records.
+/// Where a scheme's records come from: read through a connection (a
+/// *pulled* source: `connection`, `operation`, `params`, `incremental`,
+/// `page_size`), or posted to weft by the other system (a *webhook*
+/// source: [`Source::webhook`]). Both have a `key`, `on_change`,
+/// `flatten` and `filter`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
-    /// The tenant's connection.
+    /// The tenant's connection; empty for a webhook source.
     pub connection: String,
-    /// A source operation of that connection's connector.
+    /// A source operation of that connection's connector; empty for a
+    /// webhook source.
     pub operation: String,
     /// The operation's params as written (an object; values may be templates
     /// over `LAST_SYNC_TIME`, `CURRENT_TIME`, `PAGINATION_PAGE_SIZE`); see
@@ -61,6 +66,83 @@ pub struct Source {
     pub on_change: ChangePolicy,
     /// Records per page to ask for.
     pub page_size: Option<u32>,
+    /// Set when the records are posted to weft (`POST
+    /// /hooks/{tenant}/{scheme}`) instead of pulled; then `connection` and
+    /// `operation` are empty, `params` is `{}`, and `incremental` and
+    /// `page_size` are `None`.
+    pub webhook: Option<Webhook>,
+}
+
+impl Source {
+    /// Whether the records are posted to weft rather than pulled.
+    pub fn is_webhook(&self) -> bool {
+        self.webhook.is_some()
+    }
+}
+
+/// A webhook source: how a callback proves where it comes from, and where
+/// its records are in the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// How each callback is authenticated.
+    pub auth: WebhookAuth,
+    /// JSON pointer (RFC 6901) to the records in the body: an array (one
+    /// record per item) or an object (one record). Empty: the whole body.
+    pub records: String,
+}
+
+/// How a webhook callback is authenticated. Secrets are named, never
+/// written in the scheme; the engine resolves a name per tenant (see
+/// `docs/scheme-reference.md`, "Webhook secrets").
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookAuth {
+    /// An HMAC-SHA256 of the raw body (or of `"{timestamp}.{body}"` with
+    /// a signed timestamp) under the shared secret, sent in `header`.
+    HmacSha256 {
+        /// The secret's name.
+        secret: String,
+        /// The header carrying the signature (matched case-insensitively).
+        header: String,
+        /// How the signature is written.
+        encoding: SignatureEncoding,
+        /// A signed timestamp, which bounds how late a callback may be
+        /// replayed.
+        timestamp: Option<SignedTimestamp>,
+    },
+    /// `Authorization: Bearer <secret>`.
+    Bearer {
+        /// The secret's name.
+        secret: String,
+    },
+}
+
+impl WebhookAuth {
+    /// The name of the secret the callback is checked against.
+    pub fn secret(&self) -> &str {
+        match self {
+            Self::HmacSha256 { secret, .. } | Self::Bearer { secret } => secret,
+        }
+    }
+}
+
+/// How an HMAC signature is written in its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignatureEncoding {
+    /// Lowercase or uppercase hexadecimal (default); a `sha256=` prefix is
+    /// accepted.
+    #[default]
+    Hex,
+    /// Standard base64.
+    Base64,
+}
+
+/// A timestamp header covered by the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedTimestamp {
+    /// The header carrying Unix seconds.
+    pub header: String,
+    /// How far the timestamp may be from the host's clock.
+    pub tolerance: Duration,
 }
 
 /// How a run walks time.

@@ -14,7 +14,10 @@ use time::UtcOffset;
 use crate::clock;
 use crate::diagnostic::{Diagnostics, Report};
 use crate::mapping::{self, LiveLookup, Tables};
-use crate::model::{ChangePolicy, Incremental, LookupDef, Scheme, Source, Target, TransformStep};
+use crate::model::{
+    ChangePolicy, Incremental, LookupDef, Scheme, SignatureEncoding, SignedTimestamp, Source,
+    Target, TransformStep, Webhook, WebhookAuth,
+};
 use crate::schedule::{self, Schedule};
 use crate::yaml;
 
@@ -39,7 +42,27 @@ pub(crate) const SOURCE_KEYS: &[&str] = &[
     "page_size",
     "flatten",
     "filter",
+    "webhook",
 ];
+/// Keys of a pulled source that a webhook source cannot have.
+const PULLED_ONLY_KEYS: &[&str] = &[
+    "connection",
+    "operation",
+    "params",
+    "incremental",
+    "page_size",
+];
+const WEBHOOK_KEYS: &[&str] = &["auth", "records"];
+const AUTH_KEYS: &[&str] = &["hmac_sha256", "bearer"];
+const HMAC_KEYS: &[&str] = &["secret", "header", "encoding", "timestamp"];
+const BEARER_KEYS: &[&str] = &["secret"];
+const TIMESTAMP_KEYS: &[&str] = &["header", "tolerance"];
+/// The signature header when a scheme names none.
+pub(crate) const DEFAULT_SIGNATURE_HEADER: &str = "X-Weft-Signature";
+/// The timestamp header when a scheme names none.
+pub(crate) const DEFAULT_TIMESTAMP_HEADER: &str = "X-Weft-Timestamp";
+/// How far a signed timestamp may be off when a scheme says nothing.
+const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 const INCREMENTAL_KEYS: &[&str] = &["start", "max_span", "overlap"];
 pub(crate) const TARGET_KEYS: &[&str] = &["connection", "operation", "params", "batch_size"];
 const TRANSFORM_KEYS: &[&str] = &["plugin", "config"];
@@ -167,6 +190,17 @@ impl Reader<'_> {
         }
         if let Some(n) = top.get_node("transforms") {
             parts.transforms = self.transforms(n);
+            if yaml::at(root, &["source", "webhook"]).is_some()
+                && let Some(key) = key_node(top, "transforms")
+            {
+                // Transforms run on pulled pages inside a run's sandbox
+                // sessions; the intake does not run plugins before the
+                // ledger commit, so refusing is honest until it does.
+                self.report.error(
+                    key.span(),
+                    "`transforms` are not run on webhook records; map the callback's fields in `mapping` instead",
+                );
+            }
         }
         if let Some(n) = self.required(top, "target", "the scheme") {
             parts.target = self.target(n);
@@ -197,12 +231,41 @@ impl Reader<'_> {
         tz: UtcOffset,
     ) -> Option<(Source, Option<String>, Option<String>)> {
         let map = self.mapping(node, "source", SOURCE_KEYS)?;
-        let connection = self.required_text(map, "connection", "source");
-        let operation = self.required_text(map, "operation", "source");
-        let params = self.params(map, "source.params");
-        let incremental = match map.get_node("incremental") {
-            Some(n) => self.incremental(n, tz).map(Some),
-            None => Some(None),
+        let (connection, operation, params, incremental, page_size, webhook) = match map
+            .get_node("webhook")
+        {
+            Some(n) => {
+                for key in PULLED_ONLY_KEYS {
+                    if let Some(k) = key_node(map, key) {
+                        self.report.error(
+                                k.span(),
+                                format!("`source.{key}` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `{key}`, or remove `webhook` to pull)"),
+                            );
+                    }
+                }
+                (
+                    Some(String::new()),
+                    Some(String::new()),
+                    Some(serde_json::json!({})),
+                    Some(None),
+                    Some(None),
+                    self.webhook(n).map(Some),
+                )
+            }
+            None => (
+                self.required_text(map, "connection", "source"),
+                self.required_text(map, "operation", "source"),
+                self.params(map, "source.params"),
+                match map.get_node("incremental") {
+                    Some(n) => self.incremental(n, tz).map(Some),
+                    None => Some(None),
+                },
+                match map.get_node("page_size") {
+                    Some(n) => self.positive(n, "source.page_size").map(Some),
+                    None => Some(None),
+                },
+                Some(None),
+            ),
         };
         let key = self.required_text(map, "key", "source").filter(|k| {
             let n = map.get_node("key");
@@ -231,10 +294,6 @@ impl Reader<'_> {
                 None => None,
             },
         };
-        let page_size = match map.get_node("page_size") {
-            Some(n) => self.positive(n, "source.page_size").map(Some),
-            None => Some(None),
-        };
         let flatten = match map.get_node("flatten") {
             Some(n) => self.text(n, "source.flatten").and_then(|f| {
                 let ok = f.split('.').all(|s| !s.is_empty() && !s.contains(char::is_whitespace));
@@ -260,8 +319,160 @@ impl Reader<'_> {
             key: key?,
             on_change: on_change?,
             page_size: page_size?,
+            webhook: webhook?,
         };
         Some((source, flatten, filter))
+    }
+
+    fn webhook(&mut self, node: &Node) -> Option<Webhook> {
+        let what = "source.webhook";
+        let map = self.mapping(node, what, WEBHOOK_KEYS)?;
+        let auth = match map.get_node("auth") {
+            Some(n) => self.webhook_auth(n),
+            None => {
+                self.report.error(
+                    yaml::mapping_start(map),
+                    "`source.webhook` is missing the required key `auth`: say how callbacks prove who sent them, e.g. auth: { hmac_sha256: { secret: my_hook } } or auth: { bearer: { secret: my_hook } }",
+                );
+                None
+            }
+        };
+        let records = match map.get_node("records") {
+            None => Some(String::new()),
+            Some(n) => match n.as_scalar() {
+                Some(s) if is_json_pointer(s.as_str()) => Some(s.as_str().to_owned()),
+                _ => {
+                    self.report.error_at(
+                        n,
+                        format!("`source.webhook.records` must be a JSON pointer to the records in the body: empty for the whole body, or starting with `/` (e.g. /data/trades), not {}", yaml::describe(n)),
+                    );
+                    None
+                }
+            },
+        };
+        Some(Webhook {
+            auth: auth?,
+            records: records?,
+        })
+    }
+
+    fn webhook_auth(&mut self, node: &Node) -> Option<WebhookAuth> {
+        let what = "source.webhook.auth";
+        let map = self.mapping(node, what, AUTH_KEYS)?;
+        match (map.get_node("hmac_sha256"), map.get_node("bearer")) {
+            (Some(n), None) => {
+                let what = "source.webhook.auth.hmac_sha256";
+                let m = self.mapping(n, what, HMAC_KEYS)?;
+                let secret = self.secret_name(m, what);
+                let header = self.header_name(m, "header", what, DEFAULT_SIGNATURE_HEADER);
+                let encoding = match m.get_node("encoding") {
+                    None => Some(SignatureEncoding::Hex),
+                    Some(e) => match self.text(e, &format!("{what}.encoding")).as_deref() {
+                        Some("hex") => Some(SignatureEncoding::Hex),
+                        Some("base64") => Some(SignatureEncoding::Base64),
+                        Some(other) => {
+                            self.report.error_at(
+                                e,
+                                format!(
+                                    "`{what}.encoding` must be `hex` or `base64`, not `{other}`"
+                                ),
+                            );
+                            None
+                        }
+                        None => None,
+                    },
+                };
+                let timestamp = match m.get_node("timestamp") {
+                    None => Some(None),
+                    Some(t) => self.signed_timestamp(t).map(Some),
+                };
+                Some(WebhookAuth::HmacSha256 {
+                    secret: secret?,
+                    header: header?,
+                    encoding: encoding?,
+                    timestamp: timestamp?,
+                })
+            }
+            (None, Some(n)) => {
+                let what = "source.webhook.auth.bearer";
+                let m = self.mapping(n, what, BEARER_KEYS)?;
+                Some(WebhookAuth::Bearer {
+                    secret: self.secret_name(m, what)?,
+                })
+            }
+            (Some(_), Some(_)) => {
+                self.report.error(
+                    yaml::mapping_start(map),
+                    "`source.webhook.auth` takes `hmac_sha256` or `bearer`, not both",
+                );
+                None
+            }
+            // Keys that are there were reported as unknown, with the
+            // expected ones listed; say more only about an empty mapping.
+            (None, None) if !map.is_empty() => None,
+            (None, None) => {
+                self.report.error(
+                    yaml::mapping_start(map),
+                    "`source.webhook.auth` needs `hmac_sha256` (e.g. hmac_sha256: { secret: my_hook }) or `bearer` (e.g. bearer: { secret: my_hook })",
+                );
+                None
+            }
+        }
+    }
+
+    fn signed_timestamp(&mut self, node: &Node) -> Option<SignedTimestamp> {
+        let what = "source.webhook.auth.hmac_sha256.timestamp";
+        let map = self.mapping(node, what, TIMESTAMP_KEYS)?;
+        let header = self.header_name(map, "header", what, DEFAULT_TIMESTAMP_HEADER);
+        let tolerance = match map.get_node("tolerance") {
+            Some(n) => self.duration(n, &format!("{what}.tolerance"), false),
+            None => Some(DEFAULT_TOLERANCE),
+        };
+        Some(SignedTimestamp {
+            header: header?,
+            tolerance: tolerance?,
+        })
+    }
+
+    /// `secret`: the name of a secret, which the engine resolves per
+    /// tenant. A name (not a value) keeps secrets out of scheme files,
+    /// which are shared, versioned and shown.
+    fn secret_name(&mut self, map: &MarkedMappingNode, what: &str) -> Option<String> {
+        let node = self.required(map, "secret", what)?;
+        let name = self.text(node, &format!("{what}.secret"))?;
+        if is_secret_name(&name) {
+            Some(name)
+        } else {
+            self.report.error_at(
+                node,
+                format!("`{what}.secret` names a secret (1 to 64 letters, digits or '_', starting with a letter, e.g. opencallback); the value itself never goes in a scheme. `{name}` is not such a name"),
+            );
+            None
+        }
+    }
+
+    /// An HTTP header name, `default` when absent.
+    fn header_name(
+        &mut self,
+        map: &MarkedMappingNode,
+        key: &str,
+        what: &str,
+        default: &str,
+    ) -> Option<String> {
+        let Some(node) = map.get_node(key) else {
+            return Some(default.to_owned());
+        };
+        let name = self.text(node, &format!("{what}.{key}"))?;
+        let ok = name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            self.report.error_at(
+                node,
+                format!("`{what}.{key}` must be an HTTP header name (letters, digits, '-'), not `{name}`"),
+            );
+        }
+        ok.then_some(name)
     }
 
     fn incremental(&mut self, node: &Node, tz: UtcOffset) -> Option<Incremental> {
@@ -572,6 +783,40 @@ fn is_scheme_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn is_secret_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// An RFC 6901 pointer: empty, or `/`-separated tokens where `~` is only
+/// written as `~0` or `~1`.
+fn is_json_pointer(text: &str) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    let Some(rest) = text.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|token| {
+        let mut chars = token.chars();
+        while let Some(c) = chars.next() {
+            if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// The key node `key` of a mapping, for reporting at the key itself.
+fn key_node<'n>(
+    map: &'n MarkedMappingNode,
+    key: &str,
+) -> Option<&'n marked_yaml::types::MarkedScalarNode> {
+    map.keys().find(|k| k.as_str() == key)
 }
 
 fn has_markup(node: &Node) -> bool {

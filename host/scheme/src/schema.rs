@@ -46,10 +46,19 @@ struct SchemeDoc {
     mapping: BTreeMap<String, MappingValue>,
 }
 
-/// Where records are read.
+/// Where records come from: read through a connection (a pulled source)
+/// or posted to weft by the other system (a webhook source).
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+enum SourceDoc {
+    Pulled(PulledSourceDoc),
+    Webhook(WebhookSourceDoc),
+}
+
+/// Records read through a tenant's connection, window by window.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
-struct SourceDoc {
+struct PulledSourceDoc {
     /// The tenant's connection.
     connection: String,
     /// A source operation of the connection's connector.
@@ -71,6 +80,100 @@ struct SourceDoc {
     flatten: Option<String>,
     /// One `{{ expression }}`: records for which it is false are skipped.
     filter: Option<String>,
+}
+
+/// Records posted to weft (`POST /hooks/{tenant}/{scheme}`).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct WebhookSourceDoc {
+    webhook: WebhookDoc,
+    /// Template of a record's business key, e.g. `{{ tid }}`.
+    key: String,
+    /// What to do when a record seen before comes back changed.
+    on_change: Option<ChangePolicyDoc>,
+    /// A list field to split each record on: one record per row, the row
+    /// replacing the list.
+    #[schemars(pattern(r"^[^.\s]+(\.[^.\s]+)*$"))]
+    flatten: Option<String>,
+    /// One `{{ expression }}`: records for which it is false are skipped.
+    filter: Option<String>,
+}
+
+/// How callbacks are authenticated and where their records are.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct WebhookDoc {
+    auth: WebhookAuthDoc,
+    /// JSON pointer to the records in the body: an array (one record per
+    /// item) or an object (one record). Empty or absent: the whole body.
+    #[schemars(pattern(r"^(/([^~/]|~[01])*)*$"))]
+    records: Option<String>,
+}
+
+/// `{ hmac_sha256: { secret: NAME } }` or `{ bearer: { secret: NAME } }`.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+enum WebhookAuthDoc {
+    Hmac(HmacAuthDoc),
+    Bearer(BearerAuthDoc),
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct HmacAuthDoc {
+    hmac_sha256: HmacDoc,
+}
+
+/// An HMAC-SHA256 signature of the raw body under a shared secret.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct HmacDoc {
+    secret: SecretNameDoc,
+    /// The header carrying the signature. Default `X-Weft-Signature`.
+    #[schemars(pattern(r"^[A-Za-z0-9_-]+$"))]
+    header: Option<String>,
+    /// How the signature is written. Default `hex`.
+    encoding: Option<EncodingDoc>,
+    timestamp: Option<TimestampDoc>,
+}
+
+/// A timestamp header (Unix seconds) covered by the signature, which is
+/// then taken over `"{timestamp}.{body}"`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct TimestampDoc {
+    /// Default `X-Weft-Timestamp`.
+    #[schemars(pattern(r"^[A-Za-z0-9_-]+$"))]
+    header: Option<String>,
+    /// How far the timestamp may be from the host's clock. Default `5m`.
+    tolerance: Option<DurationDoc>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct BearerAuthDoc {
+    bearer: BearerDoc,
+}
+
+/// `Authorization: Bearer <secret>`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct BearerDoc {
+    secret: SecretNameDoc,
+}
+
+/// The name of a secret (never its value), resolved per tenant by the
+/// host: `WEFT_HOOK_SECRET_<TENANT>__<NAME>`, else `WEFT_HOOK_SECRET_<NAME>`.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+struct SecretNameDoc(#[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"))] String);
+
+/// `hex` (default; a `sha256=` prefix is accepted) or `base64`.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+enum EncodingDoc {
+    Hex,
+    Base64,
 }
 
 /// How a run walks time windows.
@@ -253,6 +356,10 @@ mod tests {
         };
         for (name, text) in [
             ("sketch.yaml", include_str!("../testdata/sketch.yaml")),
+            (
+                "opencallback-to-wdt-trade-push.yaml",
+                include_str!("../../../schemes/opencallback-to-wdt-trade-push.yaml"),
+            ),
             (
                 "cron.yaml",
                 "name: c\nsource: { connection: a, operation: b, key: \"{{ k }}\" }\ntarget: { connection: a, operation: b }\nschedule: { cron: \"0 2 * * *\" }\nmapping: { A: [1, \"x\", { B: null }], E: { each: \"{{ xs }}\", as: x, map: \"{{ x }}\" } }\n",

@@ -27,7 +27,8 @@ impl Scheme {
     /// connections, in file order:
     ///
     /// - each connection (source, target, live lookups) exists for the
-    ///   tenant, and its plugin is an installed connector;
+    ///   tenant, and its plugin is an installed connector (a webhook
+    ///   source has none);
     /// - each operation exists with the right direction (source or target);
     /// - source params (rendered for a sample window), target params and
     ///   live-lookup params match the operation's JSON Schema;
@@ -49,14 +50,18 @@ impl Scheme {
             catalog,
             root: &self.root,
         };
-        if let Some(op) = check.operation(
-            &mut report,
-            source,
-            &self.source.connection,
-            &self.source.operation,
-            Direction::Source,
-            "source",
-        ) && let Some(m) = &mapper
+        // A webhook source has no connection or operation to check; its
+        // secret lives with the server, which offline validation cannot see.
+        if !self.source.is_webhook()
+            && let Some(op) = check.operation(
+                &mut report,
+                source,
+                &self.source.connection,
+                &self.source.operation,
+                Direction::Source,
+                "source",
+            )
+            && let Some(m) = &mapper
         {
             let params = m.source_params(&sample_window(self));
             check.params(&mut report, source, "source", &op, params);

@@ -584,4 +584,87 @@ mod tests {
             Some("auth")
         );
     }
+
+    /// A purchase order mapped as the seed scheme maps it (5 entries).
+    fn mapped_order(i: usize) -> Value {
+        let entries: Vec<Value> = (0..5)
+            .map(|l| {
+                json!({
+                    "FMaterialId": {"FNumber": format!("A{:04}", l + 1)}, "FQty": 10.0,
+                    "FPrice": 12.5, "FTaxPrice": 14.125, "FEntryTaxRate": 13.0, "FAllAmount": 141.25,
+                    "FEntryNote": format!("{}", 50_000 + i * 5 + l), "FReceiveOrgId": {"FNumber": "100"},
+                    "FRequireOrgId": {"FNumber": "100"}, "FEntryPayOrgId": {"FNumber": "100"},
+                    "FEntrySettleOrgId": {"FNumber": "100"}
+                })
+            })
+            .collect();
+        json!({
+            "FBillNo": format!("CG{i:08}"), "FDate": "2024-01-05 09:30:00",
+            "FBillTypeID": {"FNUMBER": "CGDD01_SYS"}, "FBusinessType": "CG",
+            "FPurchaseOrgId": {"FNumber": "100"}, "FSupplierId": {"FNumber": "GYS0003"},
+            "FNote": "补货", "FPOOrderEntry": entries
+        })
+    }
+
+    /// Answers every call with a canned reply and keeps nothing, so that
+    /// only the connector's own work is measured.
+    struct Canned {
+        query: Vec<u8>,
+        batch_save: Vec<u8>,
+    }
+
+    impl Transport for &Canned {
+        fn send(
+            &mut self,
+            request: weft_plugin_sdk::http::Request,
+        ) -> Result<weft_plugin_sdk::http::Response> {
+            let body = if request.url().contains("ExecuteBillQuery") {
+                self.query.clone()
+            } else {
+                self.batch_save.clone()
+            };
+            std::hint::black_box(request.body_bytes().map(<[u8]>::len));
+            Ok(weft_plugin_sdk::http::Response {
+                status: 200,
+                headers: vec![],
+                body,
+            })
+        }
+    }
+
+    /// Guest-side cost of one 50-model BatchSave: `cargo test --release
+    /// --target x86_64-unknown-linux-gnu -p k3cloud -- --ignored --nocapture bench`.
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn bench_write_a_50_model_batch() {
+        let models: Vec<Value> = (0..50).map(mapped_order).collect();
+        let text = serde_json::to_string(&models).expect("records");
+        let entities: Vec<Value> = (0..50)
+            .map(|i| json!({"Id": 100_000 + i, "Number": format!("CG{i:08}"), "DIndex": i}))
+            .collect();
+        let canned = Canned {
+            query: b"[]".to_vec(),
+            batch_save: serde_json::to_vec(&json!({"Result":{"ResponseStatus":{"IsSuccess":true,
+                "Errors":[],"SuccessEntitys":entities,"SuccessMessages":[],"MsgCode":0},
+                "NeedReturnData":vec![json!({}); 50]}}))
+            .expect("reply"),
+        };
+        let session = crate::login::Session {
+            cookie: "kdservice-sessionid=sid-1".to_owned(),
+            session_id: "sid-1".to_owned(),
+        };
+        let rounds = 300;
+        let start = std::time::Instant::now();
+        for _ in 0..rounds {
+            let mut client = Client::new(&canned, session_config()).resuming(Some(session.clone()));
+            let records: Vec<Value> = serde_json::from_str(&text).expect("records");
+            let out = write(&mut client, true, &params(), &records).expect("outcomes");
+            assert_eq!(out.len(), 50);
+        }
+        let per = start.elapsed() / rounds;
+        println!(
+            "write of a 50-model batch ({} KB): {per:?} per batch",
+            text.len() / 1024
+        );
+    }
 }

@@ -120,6 +120,7 @@ pub fn decode_cursor<T: DeserializeOwned>(cursor: Option<&str>) -> Result<Option
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     records: Vec<Value>,
+    raw: Option<String>,
     next: Option<String>,
     total: Option<u64>,
 }
@@ -141,9 +142,29 @@ impl Page {
     pub fn from_values(records: Vec<Value>) -> Self {
         Self {
             records,
+            raw: None,
             next: None,
             total: None,
         }
+    }
+
+    /// A page whose records are already JSON text: an array of objects,
+    /// e.g. the list a remote API returned, taken as a slice of its reply
+    /// with [`serde_json::value::RawValue`]. Records pass through without
+    /// being parsed and written again inside the plugin, which is most of
+    /// the cost of a large page; the host still checks the array.
+    pub fn from_raw_records(json_array: String) -> Self {
+        Self {
+            records: Vec::new(),
+            raw: Some(json_array),
+            next: None,
+            total: None,
+        }
+    }
+
+    /// The records of a page made with [`Page::from_raw_records`].
+    pub fn raw_records(&self) -> Option<&str> {
+        self.raw.as_deref()
     }
 
     /// The cursor for the next page; without it this is the last page.
@@ -178,11 +199,46 @@ impl Page {
     }
 
     pub(crate) fn into_wit(self) -> Result<wit::Page> {
+        let records = match self.raw {
+            Some(raw) => raw,
+            None => serde_json::to_string(&self.records)?,
+        };
         Ok(wit::Page {
-            records: serde_json::to_string(&self.records)?,
+            records,
             next: self.next,
             total: self.total,
         })
+    }
+}
+
+/// The records of a `write` call as the host sent them: a JSON array of
+/// objects. [`Connector::write`](crate::Connector::write) gets them parsed;
+/// a connector that only forwards them (or needs a field or two) can
+/// override [`Connector::write_raw`](crate::Connector::write_raw) and skip
+/// building a tree per record.
+#[derive(Debug, Clone)]
+pub struct RawRecords(pub(crate) String);
+
+impl RawRecords {
+    /// The JSON array text.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// Each record as its own JSON text, without parsing its content.
+    ///
+    /// # Errors
+    /// `fatal` when the text is not a JSON array.
+    pub fn items(&self) -> Result<Vec<Box<serde_json::value::RawValue>>> {
+        serde_json::from_str(&self.0).map_err(|e| Error::fatal(format!("records: {e}")))
+    }
+
+    /// Every record parsed.
+    ///
+    /// # Errors
+    /// `fatal` when the text is not a JSON array.
+    pub fn parse(&self) -> Result<Vec<Value>> {
+        serde_json::from_str(&self.0).map_err(|e| Error::fatal(format!("records: {e}")))
     }
 }
 

@@ -43,7 +43,7 @@ pub mod log;
 mod outcomes;
 
 pub use context::{
-    Context, Page, Params, WebhookReply, WebhookRequest, WriteOutcome, decode_cursor,
+    Context, Page, Params, RawRecords, WebhookReply, WebhookRequest, WriteOutcome, decode_cursor,
 };
 pub use error::{Error, Result};
 pub use info::{ConnectorInfo, Egress, Field, Operation, TransformInfo};
@@ -64,7 +64,7 @@ pub mod prelude {
     pub use crate::log;
     pub use crate::{
         Connector, ConnectorInfo, Context, Egress, Error, Field, Operation, Outcomes, Page, Params,
-        Result, Transform, TransformInfo, WebhookReply, WebhookRequest, WriteOutcome,
+        RawRecords, Result, Transform, TransformInfo, WebhookReply, WebhookRequest, WriteOutcome,
         decode_cursor, export_connector, export_transform,
     };
     pub use schemars::JsonSchema;
@@ -113,6 +113,21 @@ pub trait Connector {
         )))
     }
 
+    /// Writes one batch from the records' JSON text. The default parses
+    /// them and calls [`Connector::write`]; override it to forward records
+    /// without parsing them.
+    ///
+    /// # Errors
+    /// As [`Connector::write`].
+    fn write_raw(
+        ctx: &Context,
+        operation: &str,
+        params: Params,
+        records: &RawRecords,
+    ) -> Result<Vec<WriteOutcome>> {
+        Self::write(ctx, operation, params, records.parse()?)
+    }
+
     /// Verifies and parses a pushed callback.
     ///
     /// # Errors
@@ -141,7 +156,7 @@ pub trait Transform {
 /// [`Transform`]; used by the export macros.
 #[doc(hidden)]
 pub mod glue {
-    use super::{Connector, Context, Params, Transform, WebhookRequest, wit};
+    use super::{Connector, Context, Params, RawRecords, Transform, WebhookRequest, wit};
     use crate::error::{Error, Result};
     use serde_json::Value;
 
@@ -180,18 +195,11 @@ pub mod glue {
         params: String,
         records: String,
     ) -> WitResult<Vec<wit::WriteOutcome>> {
-        let run = || {
+        let run = || -> Result<Vec<wit::WriteOutcome>> {
             let ctx = Context::from_wit(ctx)?;
             let params = Params::from_json(&params)?;
-            let records = records_from_json(&records)?;
-            let expected = records.len();
-            let outcomes = C::write(&ctx, &operation, params, records)?;
-            if outcomes.len() != expected {
-                return Err(Error::fatal(format!(
-                    "write returned {} outcomes for {expected} records",
-                    outcomes.len()
-                )));
-            }
+            // The host checks that one outcome comes back per record.
+            let outcomes = C::write_raw(&ctx, &operation, params, &RawRecords(records))?;
             Ok(outcomes.into_iter().map(|o| o.into_wit()).collect())
         };
         run().map_err(Into::into)

@@ -3,7 +3,10 @@
 //! the cursor carries it on. openapi2 and the 奇门 variant of its methods
 //! page alike.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use weft_plugin_sdk::{Error, Page, Result};
 
@@ -53,6 +56,56 @@ pub fn page_from_reply(
     }
 }
 
+/// A reply's top-level members, each kept as its JSON text.
+pub type RawMembers<'a> = BTreeMap<String, &'a RawValue>;
+
+/// [`page_from_reply`] over a reply whose members were left as JSON text:
+/// the list's records go to the host as the text 旺店通 sent, never parsed
+/// into a tree and written out again (most of a read's cost for pages of
+/// large documents).
+///
+/// # Errors
+/// `fatal` when the list is not an array.
+pub fn page_from_raw_reply(
+    reply: &RawMembers<'_>,
+    list_key: &str,
+    cursor: &Cursor,
+    page_size: u32,
+) -> Result<Page> {
+    let list = reply.get(list_key).map(|raw| raw.get()).unwrap_or("null");
+    // Only the array's element boundaries are scanned, not their content.
+    let items: Vec<&RawValue> = match serde_json::from_str::<Option<Vec<&RawValue>>>(list) {
+        Ok(items) => items.unwrap_or_default(),
+        Err(_) => {
+            return Err(Error::fatal(format!(
+                "旺店通 answered '{list_key}' with {list} instead of a list"
+            )));
+        }
+    };
+    let total = if cursor.page_no == 0 {
+        reply
+            .get("total_count")
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .as_ref()
+            .and_then(count)
+    } else {
+        cursor.total
+    };
+    let got = items.len();
+    let mut page = if got == 0 {
+        Page::from_values(Vec::new())
+    } else {
+        Page::from_raw_records(list.to_owned())
+    };
+    if let Some(total) = total {
+        page = page.total(total);
+    }
+    match next_page_no(cursor.page_no, page_size, got, total) {
+        Some(page_no) => page.next(&Cursor { page_no, total }),
+        None => Ok(page),
+    }
+}
+
 /// The next page number, or `None` after the last page: a short page ends
 /// the list, and so does reaching `total`.
 fn next_page_no(page_no: u32, page_size: u32, got: usize, total: Option<u64>) -> Option<u32> {
@@ -83,6 +136,58 @@ mod tests {
 
     fn reply(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn raw_page(body: &str, list_key: &str, cursor: &Cursor, size: u32) -> Result<Page> {
+        let members: RawMembers<'_> = serde_json::from_str(body).expect("reply");
+        page_from_raw_reply(&members, list_key, cursor, size)
+    }
+
+    #[test]
+    fn a_raw_page_passes_its_records_through_and_pages_like_a_parsed_one() {
+        let body = r#"{"code":0,"total_count":"5","purchase_list":[{"purchase_no":"A","n":1.50},{"purchase_no":"B"}]}"#;
+        let page = raw_page(body, "purchase_list", &Cursor::default(), 2).expect("page");
+        assert_eq!(
+            page.raw_records(),
+            Some(r#"[{"purchase_no":"A","n":1.50},{"purchase_no":"B"}]"#)
+        );
+        assert_eq!(page.known_total(), Some(5));
+        let next: Option<Cursor> = decode_cursor(page.next_cursor()).expect("cursor");
+        assert_eq!(
+            next,
+            Some(Cursor {
+                page_no: 1,
+                total: Some(5)
+            })
+        );
+
+        // The last page (total reached) has no next cursor.
+        let cursor = Cursor {
+            page_no: 2,
+            total: Some(5),
+        };
+        let body = r#"{"code":0,"purchase_list":[{"purchase_no":"E"}]}"#;
+        let page = raw_page(body, "purchase_list", &cursor, 2).expect("page");
+        assert_eq!(page.next_cursor(), None);
+
+        // No list, or null, is an empty last page; anything else is refused.
+        for body in [
+            r#"{"code":0}"#,
+            r#"{"code":0,"purchase_list":null}"#,
+            r#"{"code":0,"purchase_list":[]}"#,
+        ] {
+            let page = raw_page(body, "purchase_list", &Cursor::default(), 2).expect("page");
+            assert!(page.records().is_empty() && page.raw_records().is_none());
+            assert_eq!(page.next_cursor(), None);
+        }
+        let err = raw_page(
+            r#"{"code":0,"purchase_list":{"a":1}}"#,
+            "purchase_list",
+            &Cursor::default(),
+            2,
+        )
+        .expect_err("not a list");
+        assert!(err.to_string().contains("instead of a list"), "{err}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use weft_plugin_sdk::http::{Request, Response, classify_status};
 use weft_plugin_sdk::{Error, Result};
 use weft_signing::{clock, wdt};
 use weft_wdt_api::codes::classify;
+use weft_wdt_api::paging::RawMembers;
 
 use crate::config::WdtConfig;
 
@@ -75,6 +76,54 @@ pub fn interpret(response: &Response) -> Result<Map<String, Value>> {
     match code_of(&reply) {
         Some(0) => Ok(reply),
         Some(code) => Err(classify(code, message_of(&reply))),
+        None => Err(Error::transient(format!(
+            "旺店通 answered without a code: {}",
+            response.text()
+        ))),
+    }
+}
+
+/// [`interpret`] that leaves the reply's members as JSON text, so that a
+/// list can go to the host as 旺店通 sent it.
+///
+/// # Errors
+/// As [`interpret`].
+pub fn interpret_raw(response: &Response) -> Result<RawMembers<'_>> {
+    if !(200..300).contains(&response.status) {
+        return Err(classify_status(
+            response.status,
+            response.header("retry-after"),
+            &response.body,
+        ));
+    }
+    let reply: RawMembers<'_> = std::str::from_utf8(&response.body)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            Error::transient(format!(
+                "HTTP {}: 旺店通's reply is not the JSON object expected ({e})",
+                response.status
+            ))
+        })?;
+    let member = |name: &str| {
+        reply
+            .get(name)
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+    };
+    let code = match member("code") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    match code {
+        Some(0) => Ok(reply),
+        Some(code) => {
+            let message = member("message");
+            Err(classify(
+                code,
+                message.as_ref().and_then(Value::as_str).unwrap_or(""),
+            ))
+        }
         None => Err(Error::transient(format!(
             "旺店通 answered without a code: {}",
             response.text()

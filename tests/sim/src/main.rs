@@ -1,6 +1,11 @@
 //! `weft-sim`: serve every simulator on one loopback port until SIGINT or
 //! SIGTERM. Prints the origin and the credentials on start-up.
 
+// Records are JSON trees of many small allocations; mimalloc handles that
+// pattern far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};

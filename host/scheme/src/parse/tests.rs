@@ -209,3 +209,187 @@ fn diagnostics_display_as_file_line_column() {
         "dir/s.yaml:2:1: unknown key `foo` in the scheme (expected one of: name, title, timezone, source, transforms, target, schedule, lookups, mapping)\ndir/s.yaml:3:1: unknown key `bar` in the scheme (expected one of: name, title, timezone, source, transforms, target, schedule, lookups, mapping)"
     );
 }
+
+// --- webhook sources ---------------------------------------------------
+
+const SEED_001: &str = include_str!("../../../../schemes/opencallback-to-wdt-trade-push.yaml");
+
+const WEBHOOK: &str = "name: hook\nsource:\n  webhook:\n    auth: { bearer: { secret: my_hook } }\n  key: \"{{ tid }}\"\ntarget:\n  connection: wdt\n  operation: trade_push\nmapping:\n  tid: \"{{ tid }}\"\n";
+
+#[test]
+fn reads_the_seed_webhook_scheme() {
+    let s = Scheme::parse("seed.yaml", SEED_001).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(s.name, "opencallback-to-wdt-trade-push");
+    assert!(s.source.is_webhook());
+    let hook = s.source.webhook.as_ref().expect("a webhook source");
+    assert_eq!(
+        hook.auth,
+        WebhookAuth::HmacSha256 {
+            secret: "opencallback".into(),
+            header: "X-Weft-Signature".into(),
+            encoding: SignatureEncoding::Hex,
+            timestamp: Some(SignedTimestamp {
+                header: "X-Weft-Timestamp".into(),
+                tolerance: Duration::from_secs(300),
+            }),
+        }
+    );
+    assert_eq!(hook.records, "");
+    assert_eq!(s.source.key, "{{ shop_no }}/{{ tid }}");
+    assert_eq!(s.source.on_change, ChangePolicy::Resend);
+    assert_eq!(
+        (s.source.connection.as_str(), s.source.operation.as_str()),
+        ("", "")
+    );
+    assert_eq!(s.source.params, serde_json::json!({}));
+    assert_eq!((s.source.incremental, s.source.page_size), (None, None));
+    assert_eq!(s.target.connection, "wdt");
+    assert_eq!(s.target.operation, "trade_push");
+    assert_eq!(s.target.params, serde_json::json!({"switch": 0}));
+}
+
+#[test]
+fn webhook_defaults() {
+    let s = Scheme::parse("s.yaml", WEBHOOK).unwrap_or_else(|d| panic!("{d}"));
+    let hook = s.source.webhook.expect("a webhook source");
+    assert_eq!(
+        hook.auth,
+        WebhookAuth::Bearer {
+            secret: "my_hook".into()
+        }
+    );
+    assert_eq!(hook.records, "");
+    let text = WEBHOOK.replace(
+        "    auth: { bearer: { secret: my_hook } }\n",
+        "    auth: { hmac_sha256: { secret: my_hook, encoding: base64, timestamp: {} } }\n    records: /data/trades\n",
+    );
+    let s = Scheme::parse("s.yaml", &text).unwrap_or_else(|d| panic!("{d}"));
+    let hook = s.source.webhook.expect("a webhook source");
+    assert_eq!(hook.records, "/data/trades");
+    assert_eq!(
+        hook.auth,
+        WebhookAuth::HmacSha256 {
+            secret: "my_hook".into(),
+            header: "X-Weft-Signature".into(),
+            encoding: SignatureEncoding::Base64,
+            timestamp: Some(SignedTimestamp {
+                header: "X-Weft-Timestamp".into(),
+                tolerance: Duration::from_secs(300),
+            }),
+        }
+    );
+}
+
+#[test]
+fn pulled_keys_are_refused_beside_a_webhook() {
+    let text = WEBHOOK.replace(
+        "  key: \"{{ tid }}\"\n",
+        "  key: \"{{ tid }}\"\n  connection: wdt\n  operation: q\n  params: { a: 1 }\n  incremental: { start: \"2024-01-01\" }\n  page_size: 10\n",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "6:3: `source.connection` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `connection`, or remove `webhook` to pull)",
+            "7:3: `source.operation` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `operation`, or remove `webhook` to pull)",
+            "8:3: `source.params` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `params`, or remove `webhook` to pull)",
+            "9:3: `source.incremental` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `incremental`, or remove `webhook` to pull)",
+            "10:3: `source.page_size` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `page_size`, or remove `webhook` to pull)",
+        ]
+    );
+}
+
+#[test]
+fn a_webhook_added_to_a_pulled_source_is_refused_at_the_pulled_keys() {
+    // The other direction: a pulled source given a `webhook` block.
+    let text = MINIMAL.replace(
+        "  key:",
+        "  webhook: { auth: { bearer: { secret: h } } }\n  key:",
+    );
+    assert_eq!(
+        problems(&text),
+        [
+            "3:3: `source.connection` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `connection`, or remove `webhook` to pull)",
+            "4:3: `source.operation` cannot be combined with `source.webhook`: a webhook source is posted to weft, not read through a connection (remove `operation`, or remove `webhook` to pull)",
+        ]
+    );
+    // Webhook keys written straight under `source` are unknown there.
+    let text = MINIMAL.replace("  key:", "  records: /data\n  key:");
+    assert_eq!(problems(&text).len(), 1);
+    assert!(problems(&text)[0].starts_with("5:3: unknown key `records` in `source`"));
+}
+
+#[test]
+fn webhook_auth_problems_are_reported_where_they_are() {
+    let auth = "    auth: { bearer: { secret: my_hook } }\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "    records: /data\n",
+            "4:5: `source.webhook` is missing the required key `auth`: say how callbacks prove who sent them, e.g. auth: { hmac_sha256: { secret: my_hook } } or auth: { bearer: { secret: my_hook } }",
+        ),
+        (
+            "    auth: {}\n",
+            "4:11: `source.webhook.auth` needs `hmac_sha256` (e.g. hmac_sha256: { secret: my_hook }) or `bearer` (e.g. bearer: { secret: my_hook })",
+        ),
+        (
+            "    auth: { bearer: { secret: a }, hmac_sha256: { secret: b } }\n",
+            "4:13: `source.webhook.auth` takes `hmac_sha256` or `bearer`, not both",
+        ),
+        (
+            "    auth: { bearer: { secret: \"s3cr3t-v@lue\" } }\n",
+            "4:31: `source.webhook.auth.bearer.secret` names a secret (1 to 64 letters, digits or '_', starting with a letter, e.g. opencallback); the value itself never goes in a scheme. `s3cr3t-v@lue` is not such a name",
+        ),
+        (
+            "    auth: { bearer: {} }\n",
+            "4:21: `source.webhook.auth.bearer` is missing the required key `secret`",
+        ),
+        (
+            "    auth: { hmac_sha256: { secret: k, encoding: hexa } }\n",
+            "4:49: `source.webhook.auth.hmac_sha256.encoding` must be `hex` or `base64`, not `hexa`",
+        ),
+        (
+            "    auth: { hmac_sha256: { secret: k, header: \"X Sig\" } }\n",
+            "4:47: `source.webhook.auth.hmac_sha256.header` must be an HTTP header name (letters, digits, '-'), not `X Sig`",
+        ),
+        (
+            "    auth: { hmac_sha256: { secret: k, timestamp: { tolerance: soon } } }\n",
+            "4:63: `source.webhook.auth.hmac_sha256.timestamp.tolerance`: 'soon' is not a duration (write e.g. 30d, 12h, 5m, 90s or 1h30m)",
+        ),
+        (
+            "    auth: { token: { secret: k } }\n",
+            "4:13: unknown key `token` in `source.webhook.auth` (expected one of: hmac_sha256, bearer)",
+        ),
+    ];
+    for (replacement, expected) in cases {
+        let text = WEBHOOK.replace(auth, replacement);
+        assert_eq!(problems(&text), [*expected], "{replacement}");
+    }
+}
+
+#[test]
+fn webhook_records_must_be_a_json_pointer() {
+    let auth = "    auth: { bearer: { secret: my_hook } }\n";
+    for records in ["data", "/a~2b", "[x]"] {
+        let text = WEBHOOK.replace(auth, &format!("{auth}    records: \"{records}\"\n"));
+        assert_eq!(
+            problems(&text),
+            [format!(
+                "5:14: `source.webhook.records` must be a JSON pointer to the records in the body: empty for the whole body, or starting with `/` (e.g. /data/trades), not `{records}`"
+            )],
+        );
+    }
+    for records in ["\"\"", "/", "/data/0", "/a~0b~1c"] {
+        let text = WEBHOOK.replace(auth, &format!("{auth}    records: {records}\n"));
+        assert_eq!(problems(&text), Vec::<String>::new(), "{records}");
+    }
+}
+
+#[test]
+fn transforms_are_refused_with_a_webhook_source() {
+    let text = WEBHOOK.replace("target:", "transforms:\n  - plugin: sku-remap\ntarget:");
+    assert_eq!(
+        problems(&text),
+        [
+            "6:1: `transforms` are not run on webhook records; map the callback's fields in `mapping` instead"
+        ]
+    );
+}

@@ -254,3 +254,22 @@ fn batch_size_beyond_the_operation_limit_is_a_warning() {
         ]
     );
 }
+
+#[test]
+fn a_webhook_source_has_no_connection_to_check() {
+    let text = "name: hook\nsource:\n  webhook: { auth: { hmac_sha256: { secret: hook } }, records: /data }\n  key: \"{{ no }}\"\ntarget: { connection: k3cloud, operation: batch_save, params: { formid: X } }\nmapping: { FBillNo: \"{{ no }}\" }\n";
+    let scheme = Scheme::parse("hook.yaml", text).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(scheme.validate(&catalog()), Vec::new());
+    // The target is still checked.
+    let scheme = Scheme::parse("hook.yaml", &text.replace("k3cloud", "erp"))
+        .unwrap_or_else(|d| panic!("{d}"));
+    let d: Vec<String> = scheme
+        .validate(&catalog())
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        d,
+        ["5:23: `target.connection`: the tenant has no connection `erp`"]
+    );
+}

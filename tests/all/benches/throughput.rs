@@ -1,0 +1,159 @@
+//! End-to-end throughput of the 旺店通 → 金蝶云星空 purchase-order scheme:
+//! the simulator (in this process) → the real `weft` binary → the
+//! simulator, on loopback, no injected latency. Reports documents/s and the
+//! `weft` process's peak RSS (from `wait4`).
+//!
+//! `just bench` runs it; `WEFT_BENCH_ORDERS` (default 100000) and
+//! `WEFT_BENCH_LINES` (default 5) size the dataset.
+
+// `wait4` is the one way to read a finished child's peak RSS and CPU time.
+#![allow(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use weft_sim::{DatasetConfig, SimConfig, Simulator};
+
+const SCHEME: &str = "wdt-purchase-order-to-k3cloud";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn weft_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("bench executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("weft"))
+        .filter(|bin| bin.exists())
+        .expect("target/release/weft exists: `cargo build --release -p weft-cli`")
+}
+
+fn weft(home: &Path, origin: &str, args: &[&str]) {
+    let out = Command::new(weft_bin())
+        .args(args)
+        .env("WEFT_HOME", home)
+        .env("SIM_ORIGIN", origin)
+        .output()
+        .expect("weft runs");
+    assert!(
+        out.status.success(),
+        "weft {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Peak RSS (KiB) and CPU seconds of a finished child, via `wait4`.
+fn wait_with_usage(child: &std::process::Child) -> (i32, i64, f64) {
+    let pid = i32::try_from(child.id()).expect("pid fits");
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own unwaited child; both pointers are valid for
+    // the call.
+    let r = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        libc::WEXITSTATUS(status),
+        usage.ru_maxrss,
+        secs(usage.ru_utime) + secs(usage.ru_stime),
+    )
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter that is not ours skips us.
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with("--") && !"throughput".contains(a.as_str()))
+    {
+        return;
+    }
+    let orders = env_usize("WEFT_BENCH_ORDERS", 100_000);
+    let lines = env_usize("WEFT_BENCH_LINES", 5);
+    let sim = Simulator::start(SimConfig {
+        dataset: DatasetConfig {
+            purchase_orders: orders,
+            purchase_order_lines: lines,
+            spread_days: 28,
+            ..DatasetConfig::default()
+        },
+        record_bodies: false,
+        ..SimConfig::default()
+    })
+    .expect("the simulator starts");
+    let origin = sim.origin().to_owned();
+    let home = tempfile::tempdir().expect("temp WEFT_HOME");
+    let plugins = repo_root().join("plugins/target/wasm32-wasip2/release");
+    for p in ["wdt", "qimen", "jst", "k3cloud", "jdy"] {
+        let wasm = plugins.join(format!("{p}.wasm"));
+        weft(
+            home.path(),
+            &origin,
+            &["plugin", "install", wasm.to_str().expect("utf-8")],
+        );
+    }
+    weft(home.path(), &origin, &["tenant", "add", "bench"]);
+    let connections = repo_root().join("schemes/simulator-connections.yaml");
+    let scheme = repo_root().join("schemes/wdt-purchase-order-to-k3cloud.yaml");
+    weft(
+        home.path(),
+        &origin,
+        &[
+            "connection",
+            "apply",
+            connections.to_str().expect("utf-8"),
+            "--tenant",
+            "bench",
+        ],
+    );
+    weft(
+        home.path(),
+        &origin,
+        &[
+            "scheme",
+            "apply",
+            scheme.to_str().expect("utf-8"),
+            "--tenant",
+            "bench",
+        ],
+    );
+
+    let started = Instant::now();
+    // Reaped by `wait_with_usage` (wait4), which std's `wait` cannot replace.
+    #[allow(clippy::zombie_processes)]
+    let mut child = Command::new(weft_bin())
+        .args(["scheme", "run", SCHEME, "--tenant", "bench", "--json"])
+        .env("WEFT_HOME", home.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("weft starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    let (code, peak_kib, cpu) = wait_with_usage(&child);
+    let wall = started.elapsed().as_secs_f64();
+    let text = reader.join().expect("reader").expect("stdout");
+    assert_eq!(code, 0, "the run failed: {text}");
+    let outcome: serde_json::Value = serde_json::from_str(&text).expect("JSON outcome");
+    let written = outcome["counts"]["written"].as_u64().unwrap_or(0);
+    assert_eq!(written, orders as u64, "{outcome:#}");
+    assert_eq!(sim.k3_bill_count("PUR_PurchaseOrder"), orders);
+
+    println!("end-to-end {SCHEME}: {orders} purchase orders × {lines} lines");
+    println!("  wall time        {wall:.2} s (weft process, start to exit)");
+    println!("  throughput       {:.0} documents/s", orders as f64 / wall);
+    println!("  weft peak RSS    {:.1} MiB", peak_kib as f64 / 1024.0);
+    println!("  weft CPU time    {cpu:.2} s (user + system)");
+    sim.shutdown();
+}
