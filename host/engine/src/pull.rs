@@ -17,8 +17,9 @@ use crate::{EngineError, db};
 
 /// A record's content hash: sha256 of its JSON (serde_json writes object
 /// keys in a stable order, so equal content hashes equally).
-fn content_hash(record: &Value) -> String {
-    hex::encode(Sha256::digest(record.to_string().as_bytes()))
+/// The hash of a record's JSON text, as the ledger stores it.
+fn content_hash(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
 }
 
 pub(crate) fn datetime(secs: i64, offset: time::UtcOffset) -> time::OffsetDateTime {
@@ -258,12 +259,16 @@ pub(crate) fn key_records(
                     pulled.push(keyed(mapper, r));
                 }
             }
-            Err(e) => pulled.push(Pulled {
-                key: format!("!unexpandable:{}", content_hash(&record)),
-                hash: content_hash(&record),
-                source: record.to_string(),
-                rejected: Some(format!("cannot expand the record: {e}")),
-            }),
+            Err(e) => {
+                let source = record.to_string();
+                let hash = content_hash(&source);
+                pulled.push(Pulled {
+                    key: format!("!unexpandable:{hash}"),
+                    hash,
+                    source,
+                    rejected: Some(format!("cannot expand the record: {e}")),
+                });
+            }
         }
     }
     (pulled, filtered)
@@ -272,7 +277,7 @@ pub(crate) fn key_records(
 fn keyed(mapper: &weft_scheme::Mapper, record: Value) -> Pulled {
     // One serialisation serves both the hash and the stored source.
     let source = record.to_string();
-    let hash = hex::encode(Sha256::digest(source.as_bytes()));
+    let hash = content_hash(&source);
     let (key, rejected) = match mapper.key(&record) {
         Ok(key) if !key.is_empty() => (key, None),
         Ok(_) => (

@@ -102,27 +102,19 @@ impl Demo {
 
     /// Applies a seed scheme from `schemes/`.
     pub fn apply_seed(&self, file: &str) {
-        let path = seed(file);
-        self.ok(&[
-            "scheme",
-            "apply",
-            path.to_str().expect("utf-8"),
-            "--tenant",
-            TENANT,
-        ]);
+        self.apply_file(&seed(file));
     }
 
     /// Applies a scheme written by the test (`yaml`), saved as `file`.
     pub fn apply_text(&self, file: &str, yaml: &str) {
         let path = self.home().join(file);
         std::fs::write(&path, yaml).expect("write scheme");
-        self.ok(&[
-            "scheme",
-            "apply",
-            path.to_str().expect("utf-8"),
-            "--tenant",
-            TENANT,
-        ]);
+        self.apply_file(&path);
+    }
+
+    fn apply_file(&self, path: &Path) {
+        let path = path.to_str().expect("utf-8 path");
+        self.ok(&["scheme", "apply", path, "--tenant", TENANT]);
     }
 
     /// Runs a scheme to its end and returns the outcome (`--json`).
