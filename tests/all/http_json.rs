@@ -97,7 +97,7 @@ async fn read_all(s: &mut weft_runtime::ConnectorSession, params: Value) -> Vec<
             .read("fetch", &params, cursor.as_deref())
             .await
             .expect("page reads");
-        out.extend(page.records);
+        out.extend(page.records.iter().map(weft_runtime::record_tree));
         match page.next {
             Some(n) => cursor = Some(n),
             None => return out,

@@ -129,6 +129,10 @@ pub struct EngineOptions {
     /// Plugin calls one session serves before a fresh instance replaces it
     /// (bounds what a long run accumulates in one sandbox).
     pub calls_per_session: usize,
+    /// Batches a run writes to its target at once, each through its own
+    /// session: plugin calls and the target's answers overlap with the
+    /// mapping and ledger work of the others.
+    pub writers: usize,
     /// Most HTTP exchanges kept in a run's log (failures are always kept).
     pub logged_exchanges: usize,
 }
@@ -139,6 +143,7 @@ impl Default for EngineOptions {
             retry: RetryPolicy::default(),
             lease_secs: 30,
             calls_per_session: 200,
+            writers: 3,
             logged_exchanges: 200,
         }
     }

@@ -114,7 +114,7 @@ impl Engine {
             .await
             .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
         let mut records = Vec::new();
-        for record in page.records {
+        for record in page.records.iter().map(weft_runtime::record_tree) {
             let expanded = match mapper.expand(record.clone()) {
                 Ok(e) => e,
                 Err(e) => {

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use weft_runtime::Page;
+use weft_runtime::{Page, RawRecord};
 use weft_scheme::RunVars;
 use weft_store::{OnChange, Position, Pulled};
 
@@ -15,9 +15,10 @@ use crate::run::{RunContext, RunStatus, SourceWatch};
 use crate::window::{Window, plan};
 use crate::{EngineError, db};
 
-/// A record's content hash: sha256 of its JSON (serde_json writes object
-/// keys in a stable order, so equal content hashes equally).
-/// The hash of a record's JSON text, as the ledger stores it.
+/// A record's content hash: sha256 of its JSON text as the source wrote
+/// it. The APIs we read write a document the same way each time; one that
+/// reorders keys makes the document look changed (sent again or skipped
+/// per `on_change`, never lost).
 fn content_hash(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))
 }
@@ -61,6 +62,7 @@ pub(crate) async fn pull(ctx: Arc<RunContext>) {
         ctx.end_with(RunStatus::Failed, e.to_string());
     }
     ctx.pulled_all.store(true, Ordering::SeqCst);
+    tracing::debug!(tenant = %ctx.tenant, scheme = %ctx.scheme_name, "pulled everything");
     ctx.queued.notify_waiters();
 }
 
@@ -140,7 +142,10 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             };
             let next = page.next.clone();
             let records = match transform(ctx, page.records).await {
-                Ok(r) => r,
+                Ok(r) => r
+                    .into_iter()
+                    .map(|r| String::from(Box::<str>::from(r)))
+                    .collect(),
                 Err(g) => {
                     ctx.give_up("transforming records", g);
                     break 'windows;
@@ -192,7 +197,7 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
 
 /// A page read and waiting to be committed.
 struct PageWork {
-    records: Vec<Value>,
+    records: Vec<String>,
     after: Position,
     window_done: bool,
 }
@@ -231,36 +236,41 @@ async fn commit_pages(
                 c.windows += 1;
             }
         });
+        if counts.changed > 0 {
+            ctx.rescan.store(true, Ordering::SeqCst);
+        }
         ctx.queued.notify_waiters();
     }
     Ok(())
 }
 
 /// Expands (flatten, filter) and keys a page's records (pulled, or posted
-/// to a webhook).
+/// to a webhook), each given as its JSON text.
 pub(crate) fn key_records(
     mapper: &weft_scheme::Mapper,
-    records: Vec<Value>,
+    records: Vec<String>,
     expands: bool,
 ) -> (Vec<Pulled>, u64) {
     let mut pulled = Vec::with_capacity(records.len());
     let mut filtered = 0u64;
-    for record in records {
+    for source in records {
         if !expands {
-            pulled.push(keyed(mapper, record));
+            pulled.push(keyed(mapper, source));
             continue;
         }
-        match mapper.expand(record.clone()) {
+        let expanded = serde_json::from_str::<Value>(&source)
+            .map_err(|e| e.to_string())
+            .and_then(|record| mapper.expand(record).map_err(|e| e.to_string()));
+        match expanded {
             Ok(expanded) => {
                 if expanded.is_empty() {
                     filtered += 1;
                 }
                 for r in expanded {
-                    pulled.push(keyed(mapper, r));
+                    pulled.push(keyed(mapper, r.to_string()));
                 }
             }
             Err(e) => {
-                let source = record.to_string();
                 let hash = content_hash(&source);
                 pulled.push(Pulled {
                     key: format!("!unexpandable:{hash}"),
@@ -274,11 +284,9 @@ pub(crate) fn key_records(
     (pulled, filtered)
 }
 
-fn keyed(mapper: &weft_scheme::Mapper, record: Value) -> Pulled {
-    // One serialisation serves both the hash and the stored source.
-    let source = record.to_string();
+fn keyed(mapper: &weft_scheme::Mapper, source: String) -> Pulled {
     let hash = content_hash(&source);
-    let (key, rejected) = match mapper.key(&record) {
+    let (key, rejected) = match mapper.key_text(&source) {
         Ok(key) if !key.is_empty() => (key, None),
         Ok(_) => (
             format!("!nokey:{hash}"),
@@ -298,7 +306,10 @@ fn keyed(mapper: &weft_scheme::Mapper, record: Value) -> Pulled {
 }
 
 /// Runs the scheme's transform plugins over a page, in order.
-async fn transform(ctx: &RunContext, mut records: Vec<Value>) -> Result<Vec<Value>, GiveUp> {
+async fn transform(
+    ctx: &RunContext,
+    mut records: Vec<RawRecord>,
+) -> Result<Vec<RawRecord>, GiveUp> {
     for (plugin, config) in &ctx.transforms {
         if records.is_empty() {
             break;

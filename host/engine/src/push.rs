@@ -1,10 +1,12 @@
 //! Push: map queued records, write them in batches, commit each outcome.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::task::JoinSet;
 use weft_runtime::{ErrorClass, WriteOutcome};
 use weft_store::{Outcome, Queued};
 
@@ -36,39 +38,78 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             m.min(ctx.scheme.target.batch_size)
         })
         .max(1) as usize;
-    let params = ctx
-        .mapper
-        .target_params()
-        .map_err(|e| EngineError::Scheme(format!("target params: {e}")))?;
-    let mut sessions = Sessions::new(ctx.target.clone(), ctx.engine.options.calls_per_session);
+    let params = Arc::new(
+        ctx.mapper
+            .target_params()
+            .map_err(|e| EngineError::Scheme(format!("target params: {e}")))?,
+    );
+    let mut idle: Vec<Sessions> = (0..ctx.engine.options.writers.max(1))
+        .map(|_| Sessions::new(ctx.target.clone(), ctx.engine.options.calls_per_session))
+        .collect();
+    // Records handed to a writer stay `queued` in the ledger until their
+    // outcomes are committed; a rescan from the start must not hand them
+    // out a second time.
+    let mut in_flight: HashSet<i64> = HashSet::new();
+    let mut writing: JoinSet<Written> = JoinSet::new();
     let mut after = 0i64;
+    let mut failure = None;
     loop {
-        if ctx.stopping() {
-            return Ok(());
+        if ctx.stopping() || failure.is_some() {
+            break;
+        }
+        if idle.is_empty() {
+            let Some(done) = writing.join_next().await else {
+                break;
+            };
+            finish(done, &mut idle, &mut in_flight, &mut failure);
+            continue;
         }
         // Registered before the query, so a page committed in between
         // still wakes us.
         let notified = ctx.queued.notified();
         let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
-        let batch = db(&ctx.store, move |s| s.queued(&t, &n, batch_size, after)).await?;
+        let limit = batch_size + in_flight.len();
+        let mut batch = db(&ctx.store, move |s| s.queued(&t, &n, limit, after)).await?;
+        let scanned_to = batch.last().map(|q| q.id);
+        batch.retain(|q| !in_flight.contains(&q.id));
+        batch.truncate(batch_size);
         if batch.is_empty() {
-            if after != 0 {
-                // Records retried earlier in this run may be due again.
+            if let Some(last) = scanned_to {
+                // Only records still being written were found.
+                after = last;
+            } else if after != 0
+                && (ctx.rescan.swap(false, Ordering::SeqCst)
+                    || (writing.is_empty() && ctx.pulled_all.load(Ordering::SeqCst)))
+            {
+                // Records behind the scan were queued again, or this is the
+                // last sweep before the run ends.
                 after = 0;
+                continue;
+            }
+            if !writing.is_empty() {
+                tokio::select! {
+                    done = writing.join_next() => {
+                        if let Some(done) = done {
+                            finish(done, &mut idle, &mut in_flight, &mut failure);
+                        }
+                    }
+                    () = notified => {}
+                }
                 continue;
             }
             if ctx.pulled_all.load(Ordering::SeqCst) {
                 let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
                 match db(&ctx.store, move |s| s.next_due_ms(&t, &n)).await? {
-                    None => return Ok(()),
+                    None => break,
                     Some(due) => {
                         let wait =
                             Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
                         if wait > ctx.engine.options.retry.max_delay {
                             // Left for a later run; the ledger keeps them queued.
-                            return Ok(());
+                            break;
                         }
                         tokio::time::sleep(wait).await;
+                        after = 0;
                         continue;
                     }
                 }
@@ -76,13 +117,71 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
             continue;
         }
-        after = batch.last().map_or(after, |q| q.id);
-        let outcomes = write_batch(ctx, &mut sessions, &params, batch).await;
-        let Some(outcomes) = outcomes else {
-            return Ok(());
+        // Checked non-empty at the top of the loop.
+        let Some(mut sessions) = idle.pop() else {
+            continue;
         };
-        db(&ctx.store, move |s| s.record_outcomes(&outcomes)).await?;
-        ctx.flush_log().await;
+        after = batch.last().map_or(after, |q| q.id);
+        in_flight.extend(batch.iter().map(|q| q.id));
+        let (ctx, params) = (Arc::clone(ctx), Arc::clone(&params));
+        writing.spawn(async move {
+            let ids: Vec<i64> = batch.iter().map(|q| q.id).collect();
+            let result = match write_batch(&ctx, &mut sessions, &params, batch).await {
+                Some(outcomes) => {
+                    if outcomes.iter().any(|o| matches!(o, Outcome::Retry { .. })) {
+                        ctx.rescan.store(true, Ordering::SeqCst);
+                    }
+                    db(&ctx.store, move |s| s.record_outcomes(&outcomes))
+                        .await
+                        .map(|()| true)
+                }
+                None => Ok(false),
+            };
+            ctx.flush_log().await;
+            Written {
+                sessions,
+                ids,
+                result,
+            }
+        });
+    }
+    // Writers already under way finish their batch and commit it.
+    while let Some(done) = writing.join_next().await {
+        finish(done, &mut idle, &mut in_flight, &mut failure);
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// What a writer hands back: its session for the next batch, the records
+/// it had, and whether the run goes on.
+struct Written {
+    sessions: Sessions,
+    ids: Vec<i64>,
+    result: Result<bool, EngineError>,
+}
+
+fn finish(
+    done: Result<Written, tokio::task::JoinError>,
+    idle: &mut Vec<Sessions>,
+    in_flight: &mut HashSet<i64>,
+    failure: &mut Option<EngineError>,
+) {
+    match done {
+        Ok(w) => {
+            for id in &w.ids {
+                in_flight.remove(id);
+            }
+            match w.result {
+                // A writer told to stop has already ended the run.
+                Ok(_) => idle.push(w.sessions),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        Err(e) => {
+            failure.get_or_insert(EngineError::Internal(format!("a target writer died: {e}")));
+        }
     }
 }
 
@@ -100,9 +199,10 @@ async fn write_batch(
     // plugin and kept as the ledger's record of what was sent.
     let mut sendable: Vec<(Queued, String)> = Vec::with_capacity(batch.len());
     for q in batch {
-        let mapped = serde_json::from_str::<Value>(&q.source)
-            .map_err(|e| format!("the stored record is not JSON: {e}"))
-            .and_then(|source| ctx.mapper.map(&source).map_err(|e| format!("mapping: {e}")));
+        let mapped = ctx
+            .mapper
+            .map_text(&q.source)
+            .map_err(|e| format!("mapping: {e}"));
         match mapped {
             Ok(doc) => sendable.push((q, doc.to_string())),
             Err(message) => outcomes.push(Outcome::Failed {

@@ -113,6 +113,9 @@ pub(crate) struct RunContext {
     pub(crate) stop: Option<watch::Receiver<bool>>,
     pub(crate) end: Mutex<Option<(RunStatus, String)>>,
     pub(crate) pulled_all: AtomicBool,
+    /// Set when records behind the push's scan position became queued
+    /// (a changed document re-queued, a failed write due again later).
+    pub(crate) rescan: AtomicBool,
     pub(crate) queued: Notify,
     log: Mutex<Vec<serde_json::Value>>,
     logged_exchanges: Mutex<usize>,
@@ -443,6 +446,7 @@ impl Engine {
             stop,
             end: Mutex::new(None),
             pulled_all: AtomicBool::new(push_only),
+            rescan: AtomicBool::new(false),
             queued: Notify::new(),
             log: Mutex::new(Vec::new()),
             logged_exchanges: Mutex::new(0),
@@ -521,7 +525,7 @@ impl Engine {
                     .map_err(|g| {
                         EngineError::Call(format!("live lookup '{}': {g:?}", lookup.name))
                     })?;
-                rows.extend(page.records);
+                rows.extend(page.records.iter().map(weft_runtime::record_tree));
                 match page.next {
                     Some(n) => cursor = Some(n),
                     None => break,

@@ -141,7 +141,10 @@ async fn run() {
         .read("page", &hundred, None)
         .await
         .unwrap_or_else(|e| fail("read", e))
-        .records;
+        .records
+        .iter()
+        .map(weft_runtime::record_tree)
+        .collect();
     let bytes = serde_json::to_string(&page).map(|s| s.len()).unwrap_or(0);
     let no_params = json!({});
     let write_empty = measure(async || {

@@ -19,8 +19,8 @@ use crate::egress::{EgressPolicy, Redactor};
 use crate::log::LogEntry;
 use crate::sandbox::{CallError, EgressGrant, PluginState, Violation, explain_trap, on_epoch_tick};
 use crate::types::{
-    CallIdentity, ConnectorInfo, Page, PluginInfo, TransformInfo, WebhookReply, WebhookRequest,
-    WriteOutcome,
+    CallIdentity, ConnectorInfo, Page, PluginInfo, RawRecord, TransformInfo, WebhookReply,
+    WebhookRequest, WriteOutcome, records_text,
 };
 
 /// The pre-instantiated form of a plugin, per contract version and world.
@@ -323,6 +323,30 @@ impl Instance {
         }
     }
 
+    /// Checks that `text` is a JSON array of objects and splits it into
+    /// records without building their trees.
+    fn raw_records(&self, what: &str, text: &str) -> Result<Vec<RawRecord>, CallError> {
+        self.check_output(text.len())?;
+        match serde_json::from_str::<Vec<RawRecord>>(text) {
+            Ok(items) => {
+                // Raw values start at their first byte, so an object's text
+                // starts with its brace.
+                if let Some(i) = items.iter().position(|r| !r.get().starts_with('{')) {
+                    return Err(self.sandbox(Violation::Contract(format!(
+                        "{what}: record {i} is not a JSON object"
+                    ))));
+                }
+                Ok(items)
+            }
+            Err(e) if e.is_data() => {
+                Err(self.sandbox(Violation::Contract(format!("{what} must be a JSON array"))))
+            }
+            Err(e) => Err(self.sandbox(Violation::Contract(format!(
+                "{what} is not valid JSON: {e}"
+            )))),
+        }
+    }
+
     fn take_log(&mut self) -> Vec<LogEntry> {
         self.store.data_mut().log.take()
     }
@@ -408,7 +432,7 @@ impl ConnectorSession {
             self.instance.check_output(records.len() + next.len())?;
         }
         Ok(Page {
-            records: self.instance.records("the page's records", &records)?,
+            records: self.instance.raw_records("the page's records", &records)?,
             next,
             total,
         })
@@ -530,14 +554,10 @@ impl TransformSession {
     pub async fn transform(
         &mut self,
         config: &Value,
-        records: &[Value],
-    ) -> Result<Vec<Value>, CallError> {
+        records: &[RawRecord],
+    ) -> Result<Vec<RawRecord>, CallError> {
         let config = config.to_string();
-        let records_json = serde_json::to_string(records).map_err(|e| {
-            self.instance.sandbox(Violation::Contract(format!(
-                "records cannot be encoded: {e}"
-            )))
-        })?;
+        let records_json = records_text(records);
         self.instance.begin(config.len() + records_json.len())?;
         let api = self.bindings.weft_plugin_transform_api();
         let outcome = tokio::time::timeout(
@@ -546,7 +566,7 @@ impl TransformSession {
         )
         .await;
         let text = plugin_err(self.instance.finish(outcome)?)?;
-        self.instance.records("the transformed records", &text)
+        self.instance.raw_records("the transformed records", &text)
     }
 
     /// The log of this session so far.

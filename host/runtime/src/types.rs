@@ -270,11 +270,47 @@ impl PluginInfo {
     }
 }
 
+/// One record as a plugin wrote it: the text of a JSON object, checked to
+/// be one but not parsed into a tree. Most records go to the ledger as
+/// text and are read field by field later, so a tree per record would be
+/// built only to be thrown away.
+pub type RawRecord = Box<serde_json::value::RawValue>;
+
+/// `records` as one JSON array.
+pub fn records_text(records: &[RawRecord]) -> String {
+    let mut text =
+        String::with_capacity(records.iter().map(|r| r.get().len() + 1).sum::<usize>() + 2);
+    text.push('[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(r.get());
+    }
+    text.push(']');
+    text
+}
+
+/// A record's tree, for the few places that need the whole of it.
+pub fn record_tree(record: &RawRecord) -> serde_json::Value {
+    // A RawRecord holds valid JSON by construction, so this cannot fail.
+    serde_json::from_str(record.get()).unwrap_or(serde_json::Value::Null)
+}
+
+/// A tree as a record.
+///
+/// # Errors
+/// Never for a tree built by serde_json; the signature follows
+/// `to_raw_value`.
+pub fn raw_record(value: &serde_json::Value) -> Result<RawRecord, serde_json::Error> {
+    serde_json::value::to_raw_value(value)
+}
+
 /// One page of a source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Page {
-    /// The records, a JSON array of objects.
-    pub records: Vec<serde_json::Value>,
+    /// The records, each a JSON object.
+    pub records: Vec<RawRecord>,
     /// Cursor of the next page; `None` on the last page.
     pub next: Option<String>,
     /// Total records, when the remote API tells.

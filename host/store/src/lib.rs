@@ -66,6 +66,10 @@ pub(crate) fn now() -> String {
 #[derive(Debug)]
 pub struct SqliteStore {
     db: Mutex<Db>,
+    /// A second connection for the queries a run repeats while it writes
+    /// (the push queue): under WAL it reads the last commit without
+    /// waiting for the writer's lock.
+    reader: Mutex<Db>,
     key: SecretKey,
     path: PathBuf,
 }
@@ -91,6 +95,7 @@ impl SqliteStore {
         // WAL: readers never block the writer; NORMAL sync is durable at
         // every checkpoint and safe against application crashes (kill -9),
         // which is the failure weft must survive without losing a commit.
+        db.pragma_update(None, "page_size", 16384)?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
@@ -98,12 +103,19 @@ impl SqliteStore {
         // fewer WAL checkpoints keep those commits from rewriting the same
         // b-tree pages over and over.
         db.pragma_update(None, "cache_size", -16_384)?;
-        db.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        db.pragma_update(None, "wal_autocheckpoint", 1000)?;
         db.pragma_update(None, "temp_store", "MEMORY")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         migrations::apply(&mut db)?;
+        let reader = Db::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.pragma_update(None, "cache_size", -8_192)?;
+        reader.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Self {
             db: Mutex::new(db),
+            reader: Mutex::new(reader),
             key,
             path: path.to_owned(),
         })
@@ -118,6 +130,13 @@ impl SqliteStore {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (every write is a transaction), so a poisoned lock is still usable.
         self.db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The read-only connection, for queries repeated during a run.
+    pub(crate) fn reader(&self) -> MutexGuard<'_, Db> {
+        self.reader
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -97,12 +97,41 @@ const STEPS: &[&str] = &[
         value   TEXT NOT NULL,
         PRIMARY KEY (tenant, name, key)
     );",
+    // 3: a record's documents beside its ledger row. Status changes then
+    // rewrite a small row, not the source and the sent document with it
+    // (a ledger row grew past a page when its mapped document was added).
+    // Documents are lz4 blocks (ledger.rs, `Packed`); rows moved here from
+    // version 2 stay text.
+    "CREATE TABLE ledger_source (
+        id      INTEGER PRIMARY KEY REFERENCES ledger(id) ON DELETE CASCADE,
+        source  BLOB NOT NULL
+    );
+    CREATE TABLE ledger_sent (
+        id      INTEGER PRIMARY KEY REFERENCES ledger(id) ON DELETE CASCADE,
+        mapped  BLOB,
+        reply   TEXT
+    );
+    INSERT INTO ledger_source (id, source) SELECT id, source FROM ledger;
+    INSERT INTO ledger_sent (id, mapped, reply)
+        SELECT id, mapped, reply FROM ledger WHERE mapped IS NOT NULL OR reply IS NOT NULL;
+    ALTER TABLE ledger DROP COLUMN source;
+    ALTER TABLE ledger DROP COLUMN mapped;
+    ALTER TABLE ledger DROP COLUMN reply;",
 ];
 
 pub(crate) fn apply(db: &mut rusqlite::Connection) -> Result<(), StoreError> {
     let migrations = Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect());
     migrations
         .to_latest(db)
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}
+
+/// Migrates to `version` only, as an older weft would have left the file.
+#[cfg(test)]
+pub(crate) fn apply_up_to(db: &mut rusqlite::Connection, version: usize) -> Result<(), StoreError> {
+    let migrations = Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect());
+    migrations
+        .to_version(db, version)
         .map_err(|e| StoreError::Migration(e.to_string()))
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use weft_plugin_sdk::http::Transport;
 use weft_plugin_sdk::{Error, Operation, Page, Result};
 
@@ -82,7 +82,10 @@ pub fn body(query: &BillQuery, start_row: u64) -> Result<Value> {
     if let Value::Object(map) = &mut data {
         map.insert("StartRow".to_owned(), Value::from(start_row));
     }
-    Ok(json!({ "data": data }))
+    // Not `json!`, which would copy `data` through the serialiser.
+    let mut body = Map::new();
+    body.insert("data".to_owned(), data);
+    Ok(Value::Object(body))
 }
 
 /// The rows of an answer.
@@ -90,22 +93,23 @@ pub fn body(query: &BillQuery, start_row: u64) -> Result<Value> {
 /// # Errors
 /// K3's failure status, classified; `transient` for an answer that is
 /// neither rows nor a status.
-pub fn rows(reply: &Value) -> Result<Vec<Vec<Value>>> {
-    if let Some(error) = response_status::failure(reply) {
+pub fn rows(reply: Value) -> Result<Vec<Vec<Value>>> {
+    if let Some(error) = response_status::failure(&reply) {
         return Err(error);
     }
-    let Value::Array(rows) = reply else {
-        return Err(Error::transient(format!(
-            "金蝶云星空 answered ExecuteBillQuery with {reply} instead of rows"
-        )));
-    };
-    Ok(rows
-        .iter()
-        .map(|row| match row {
-            Value::Array(values) => values.clone(),
-            other => vec![other.clone()],
-        })
-        .collect())
+    match reply {
+        // Taken apart rather than cloned: a page can hold thousands of rows.
+        Value::Array(rows) => Ok(rows
+            .into_iter()
+            .map(|row| match row {
+                Value::Array(values) => values,
+                other => vec![other],
+            })
+            .collect()),
+        other => Err(Error::transient(format!(
+            "金蝶云星空 answered ExecuteBillQuery with {other} instead of rows"
+        ))),
+    }
 }
 
 /// Rows as objects keyed by the field keys, in their order.
@@ -133,7 +137,7 @@ pub fn read<T: Transport>(
     cursor: &Cursor,
 ) -> Result<Page> {
     let reply = client.call(service::EXECUTE_BILL_QUERY, &body(query, cursor.start_row)?)?;
-    let rows = rows(&reply)?;
+    let rows = rows(reply)?;
     let got = rows.len() as u64;
     let page = Page::from_values(records(&query.field_keys, rows));
     let next_row = cursor.start_row + got;
@@ -185,7 +189,7 @@ pub fn existing<T: Transport>(
                 service::EXECUTE_BILL_QUERY,
                 &body(&query, cursor.start_row)?,
             )?;
-            let rows = rows(&reply)?;
+            let rows = rows(reply)?;
             let got = rows.len();
             for row in rows {
                 let mut values = row.into_iter();
@@ -206,16 +210,23 @@ pub fn existing<T: Transport>(
 /// A text or a number as text.
 pub fn text(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::String(s) => trimmed(s),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A text trimmed, unless it is blank.
+pub fn trimmed(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::webapi::tests::{Script, logged_in, session_config};
+    use serde_json::json;
     use weft_plugin_sdk::decode_cursor;
 
     fn query(limit: u32) -> BillQuery {
@@ -278,9 +289,9 @@ mod tests {
     #[test]
     fn failures_are_classified() {
         let failure = json!([[{"Result":{"ResponseStatus":{"ErrorCode":500,"IsSuccess":false,"Errors":[{"FieldName":null,"Message":"元数据中标识为FIssueType的字段不存在","DIndex":0}],"MsgCode":9}}}]]);
-        assert_eq!(rows(&failure).err().map(|e| e.class()), Some("invalid"));
+        assert_eq!(rows(failure).err().map(|e| e.class()), Some("invalid"));
         assert_eq!(
-            rows(&json!({"x":1})).err().map(|e| e.class()),
+            rows(json!({"x":1})).err().map(|e| e.class()),
             Some("transient")
         );
     }

@@ -9,6 +9,7 @@
 mod bill_query;
 mod config;
 mod login;
+mod records;
 mod response_status;
 mod save;
 mod service;
@@ -36,6 +37,29 @@ impl K3Cloud {
         let result = call(&mut client);
         session_cache::keep(client.config(), client.session());
         result
+    }
+
+    /// A write from the records' JSON text, however they came: only bill
+    /// numbers are decoded, the models are sent on as text.
+    fn write_json(
+        ctx: &Context,
+        operation: &str,
+        params: &Params,
+        records: &str,
+    ) -> Result<Vec<WriteOutcome>> {
+        let batch = match operation {
+            save::SAVE => false,
+            save::BATCH_SAVE => true,
+            other => {
+                return Err(Error::fatal(format!(
+                    "'{other}' is not a target of k3cloud"
+                )));
+            }
+        };
+        let params: SaveParams = params.parse()?;
+        Self::with_client(ctx, |client| {
+            save::write_json(client, batch, &params, records)
+        })
     }
 }
 
@@ -70,7 +94,7 @@ impl Connector for K3Cloud {
             }
             let query = json!({"data": {"FormId": "BD_Currency", "FieldKeys": "FCurrencyId", "StartRow": 0, "Limit": 1}});
             let reply = client.call(service::EXECUTE_BILL_QUERY, &query)?;
-            match bill_query::rows(&reply) {
+            match bill_query::rows(reply) {
                 Ok(_) | Err(Error::Invalid(_)) => Ok(()),
                 Err(e) => Err(e),
             }
@@ -99,17 +123,18 @@ impl Connector for K3Cloud {
         params: Params,
         records: Vec<Value>,
     ) -> Result<Vec<WriteOutcome>> {
-        let batch = match operation {
-            save::SAVE => false,
-            save::BATCH_SAVE => true,
-            other => {
-                return Err(Error::fatal(format!(
-                    "'{other}' is not a target of k3cloud"
-                )));
-            }
-        };
-        let params: SaveParams = params.parse()?;
-        Self::with_client(ctx, |client| save::write(client, batch, &params, &records))
+        // Written out once so that parsed records take the one path the
+        // host's JSON takes (the glue calls `write_raw`, not this).
+        Self::write_json(ctx, operation, &params, &serde_json::to_string(&records)?)
+    }
+
+    fn write_raw(
+        ctx: &Context,
+        operation: &str,
+        params: Params,
+        records: &RawRecords,
+    ) -> Result<Vec<WriteOutcome>> {
+        Self::write_json(ctx, operation, &params, records.text())
     }
 }
 

@@ -77,26 +77,29 @@ pub struct ResponseStatus {
 impl ResponseStatus {
     /// Finds and parses the status of an answer, in either wrapping.
     pub fn of(reply: &Value) -> Option<Self> {
-        let result = match reply {
-            Value::Array(rows) => rows.first()?.as_array()?.first()?.get("Result")?,
-            other => other.get("Result")?,
-        };
-        Some(Self::parse(result.get("ResponseStatus")?))
+        Some(Self::parse(find(reply)?))
+    }
+
+    /// The status of an answer that says the session is lost (see
+    /// [`ResponseStatus::session_lost`]), else `None`. Every call asks this
+    /// of its answer, so the status is only copied out when it says so.
+    pub fn lost_session(reply: &Value) -> Option<Self> {
+        let status = find(reply)?;
+        let lost = !is_success(status)
+            && (msg_code(status) == 1
+                || list(status, "Errors").iter().any(|e| {
+                    e.get("Message")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m.contains(SESSION_LOST))
+                }));
+        lost.then(|| Self::parse(status))
     }
 
     fn parse(status: &Value) -> Self {
-        let list = |key: &str| {
-            status
-                .get(key)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        };
         Self {
-            is_success: matches!(status.get("IsSuccess"), Some(Value::Bool(true)))
-                || status.get("IsSuccess").and_then(Value::as_str) == Some("true"),
-            msg_code: status.get("MsgCode").and_then(integer).unwrap_or(0),
-            errors: list("Errors")
+            is_success: is_success(status),
+            msg_code: msg_code(status),
+            errors: list(status, "Errors")
                 .iter()
                 .map(|e| K3Error {
                     field: text(e.get("FieldName")).unwrap_or_default(),
@@ -104,7 +107,7 @@ impl ResponseStatus {
                     index: index(e.get("DIndex")),
                 })
                 .collect(),
-            saved: list("SuccessEntitys")
+            saved: list(status, "SuccessEntitys")
                 .iter()
                 .map(|s| Saved {
                     id: text(s.get("Id")),
@@ -119,11 +122,7 @@ impl ResponseStatus {
     /// `会话信息已丢失，请重新登录`.
     pub fn session_lost(&self) -> bool {
         !self.is_success
-            && (self.msg_code == 1
-                || self
-                    .errors
-                    .iter()
-                    .any(|e| e.message.contains("会话信息已丢失")))
+            && (self.msg_code == 1 || self.errors.iter().any(|e| e.message.contains(SESSION_LOST)))
     }
 
     /// Every error message, joined.
@@ -161,6 +160,34 @@ impl ResponseStatus {
 pub fn failure(reply: &Value) -> Option<Error> {
     let status = ResponseStatus::of(reply)?;
     (!status.is_success).then(|| status.classify(&status.messages()))
+}
+
+/// K3's message for a lost session.
+const SESSION_LOST: &str = "会话信息已丢失";
+
+/// The `ResponseStatus` of an answer, in either wrapping.
+fn find(reply: &Value) -> Option<&Value> {
+    let result = match reply {
+        Value::Array(rows) => rows.first()?.as_array()?.first()?.get("Result")?,
+        other => other.get("Result")?,
+    };
+    result.get("ResponseStatus")
+}
+
+fn is_success(status: &Value) -> bool {
+    matches!(status.get("IsSuccess"), Some(Value::Bool(true)))
+        || status.get("IsSuccess").and_then(Value::as_str) == Some("true")
+}
+
+fn msg_code(status: &Value) -> i64 {
+    status.get("MsgCode").and_then(integer).unwrap_or(0)
+}
+
+fn list<'a>(status: &'a Value, key: &str) -> &'a [Value] {
+    status
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -229,9 +256,14 @@ mod tests {
     fn session_loss_and_limits_are_recognised() {
         let lost = json!({"Result":{"ResponseStatus":{"IsSuccess":false,"MsgCode":1,"Errors":[{"Message":"会话信息已丢失，请重新登录"}]}}});
         assert!(ResponseStatus::of(&lost).is_some_and(|s| s.session_lost()));
+        assert_eq!(
+            ResponseStatus::lost_session(&lost),
+            ResponseStatus::of(&lost)
+        );
         assert_eq!(failure(&lost).map(|e| e.class()), Some("auth"));
         let lost_by_text = json!({"Result":{"ResponseStatus":{"IsSuccess":false,"MsgCode":0,"Errors":[{"Message":"会话信息已丢失，请重新登录"}]}}});
         assert!(ResponseStatus::of(&lost_by_text).is_some_and(|s| s.session_lost()));
+        assert!(ResponseStatus::lost_session(&lost_by_text).is_some());
         let limited = json!({"Result":{"ResponseStatus":{"IsSuccess":false,"MsgCode":14,"Errors":[{"Message":"调用频率超过限制，请稍后再试"}]}}});
         assert_eq!(failure(&limited).map(|e| e.class()), Some("rate-limited"));
     }

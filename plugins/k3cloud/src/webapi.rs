@@ -3,6 +3,7 @@
 //! again once when K3 says the session is lost) or by the signed X-Api /
 //! X-Kd headers.
 
+use serde::Serialize;
 use serde_json::Value;
 use weft_plugin_sdk::http::{Request, Response, Transport, classify_status};
 use weft_plugin_sdk::{Error, Result, log};
@@ -75,22 +76,22 @@ impl<T: Transport> Client<T> {
     /// # Errors
     /// `auth` when the session cannot be had or is lost again; transport
     /// failures classified by [`read_reply`].
-    pub fn call(&mut self, service: &str, body: &Value) -> Result<Value> {
+    pub fn call<B: Serialize + ?Sized>(&mut self, service: &str, body: &B) -> Result<Value> {
         if self.config.auth_mode == AuthMode::Signed {
             let reply = self.send(service, body)?;
-            return match ResponseStatus::of(&reply) {
-                Some(status) if status.session_lost() => Err(Error::auth(format!(
+            return match ResponseStatus::lost_session(&reply) {
+                Some(status) => Err(Error::auth(format!(
                     "金蝶云星空 refused the signed call ({}); check appid, appsecret, acctid and username",
                     status.messages()
                 ))),
-                _ => Ok(reply),
+                None => Ok(reply),
             };
         }
         if self.session.is_none() {
             self.log_in()?;
         }
         let reply = self.send(service, body)?;
-        if !ResponseStatus::of(&reply).is_some_and(|s| s.session_lost()) {
+        if ResponseStatus::lost_session(&reply).is_none() {
             return Ok(reply);
         }
         log::info(
@@ -100,16 +101,16 @@ impl<T: Transport> Client<T> {
         self.session = None;
         self.log_in()?;
         let reply = self.send(service, body)?;
-        match ResponseStatus::of(&reply) {
-            Some(status) if status.session_lost() => Err(Error::auth(format!(
+        match ResponseStatus::lost_session(&reply) {
+            Some(status) => Err(Error::auth(format!(
                 "金蝶云星空 lost the session again right after a login: {}",
                 status.messages()
             ))),
-            _ => Ok(reply),
+            None => Ok(reply),
         }
     }
 
-    fn send(&mut self, service: &str, body: &Value) -> Result<Value> {
+    fn send<B: Serialize + ?Sized>(&mut self, service: &str, body: &B) -> Result<Value> {
         let url = self.config.url(service);
         let mut request = Request::post(&url)
             .json(body)?

@@ -148,7 +148,10 @@ pub async fn read_pages(
 
 /// The records of all pages, in order.
 pub fn records(pages: &[Page]) -> Vec<Value> {
-    pages.iter().flat_map(|p| p.records.clone()).collect()
+    pages
+        .iter()
+        .flat_map(|p| p.records.iter().map(weft_runtime::record_tree))
+        .collect()
 }
 
 /// Each record's `field` as text (keys are numbers in some systems).

@@ -173,6 +173,39 @@ impl Mapper {
         key_text(&v).ok_or_else(|| path.error("the key is empty"))
     }
 
+    /// [`Mapper::key`] of a record given as its JSON text, reading only
+    /// the fields the key uses.
+    ///
+    /// # Errors
+    ///
+    /// The text is not JSON, the template fails, or gives an empty key.
+    pub fn key_text(&self, record: &str) -> Result<String, MapError> {
+        let mut path = Path::new("source.key");
+        let ctx = self
+            .plans
+            .key_need
+            .project_text(record)
+            .map_err(|e| path.error(format!("the record is not JSON: {e}")))?;
+        let v = eval(&self.plans.key, self.program.slots(), &ctx, &mut path)?;
+        key_text(&v).ok_or_else(|| path.error("the key is empty"))
+    }
+
+    /// [`Mapper::map`] of a record given as its JSON text, reading only the
+    /// fields the mapping uses.
+    ///
+    /// # Errors
+    ///
+    /// The text is not JSON, or as [`Mapper::map`].
+    pub fn map_text(&self, record: &str) -> Result<serde_json::Value, MapError> {
+        let mut path = Path::new("mapping");
+        let ctx = self
+            .plans
+            .mapping_need
+            .project_text(record)
+            .map_err(|e| path.error(format!("the record is not JSON: {e}")))?;
+        eval(&self.plans.mapping, self.program.slots(), &ctx, &mut path)
+    }
+
     /// Push side: the target document of one record.
     ///
     /// # Errors

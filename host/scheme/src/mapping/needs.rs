@@ -89,6 +89,121 @@ impl Need {
     }
 }
 
+impl Need {
+    /// A record's JSON text as a template value, parsed where this need
+    /// reads it: the fields nobody reads are skipped over, not built.
+    /// Gives the same value as [`Need::project`] of the parsed record.
+    ///
+    /// # Errors
+    /// The text is not JSON.
+    pub fn project_text(&self, text: &str) -> Result<Value, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = serde::de::DeserializeSeed::deserialize(Projector(self), &mut de)?;
+        de.end()?;
+        Ok(value)
+    }
+}
+
+/// Deserialises the part of a value a [`Need`] reads.
+struct Projector<'n>(&'n Need);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Projector<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if self.0.whole {
+            let json = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+            return Ok(to_value(&json));
+        }
+        d.deserialize_any(self)
+    }
+}
+
+/// A map key, looked up among the fields a need reads.
+struct FieldOf<'n>(&'n Need);
+
+impl<'de, 'n> serde::de::DeserializeSeed<'de> for FieldOf<'n> {
+    type Value = Option<(&'n str, &'n Need)>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'n> serde::de::Visitor<'_> for FieldOf<'n> {
+    type Value = Option<(&'n str, &'n Need)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.0.fields.get_key_value(key).map(|(k, n)| (&**k, n)))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Projector<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::from(b))
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::from(i))
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        // As serde_json's Number::as_i64 first, so both paths agree.
+        Ok(i64::try_from(u).map_or_else(|_| Value::from(u), Value::from))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::from(f))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::from(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::from(()))
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::from(()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(Projector(self.0))? {
+            items.push(item);
+        }
+        Ok(Value::from(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(self.0.fields.len());
+        while let Some(field) = map.next_key_seed(FieldOf(self.0))? {
+            let Some((name, need)) = field else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value = map.next_value_seed(Projector(need))?;
+            // A repeated key keeps its last value, as serde_json's own map.
+            match entries.iter_mut().find(|(k, _)| k.as_str() == Some(name)) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((Value::from(name), value)),
+            }
+        }
+        Ok(Value::from_object(JsonObject::new(entries)))
+    }
+}
+
 /// Names visible in a plan's scope, resolved to record paths.
 enum Scope<'a> {
     /// The record.
@@ -246,6 +361,34 @@ mod tests {
             Ok(json!({"a": 1, "b": {"c": 2}, "xs": [{"n": 1}, {"n": 3}], "big": {"x": [1]}}))
         );
         assert_eq!(to_json(&Need::whole().project(&rec)), Ok(rec));
+    }
+
+    #[test]
+    fn projecting_text_gives_what_projecting_the_tree_gives() {
+        let text = r#"{"a": 1, "b": {"c": "\u00e9\"q", "d": [1, 2]}, "xs": [{"n": -1, "m": 2}, {"n": 1.5e3}, 7],
+            "big": {"x": [true, null]}, "u": 18446744073709551615, "s": "x", "a": 2, "\u0061b": "escaped key"}"#;
+        let tree: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        for paths in [
+            &["a", "b.c", "xs.n", "big"][..],
+            &["u", "ab", "b.d", "missing.deep"],
+            &["xs", "s.length"],
+            &[],
+        ] {
+            let n = need(paths);
+            let from_text = n.project_text(text).map(|v| to_json(&v));
+            assert_eq!(
+                from_text.ok(),
+                Some(to_json(&n.project(&tree))),
+                "{paths:?}"
+            );
+        }
+        let whole = Need::whole().project_text(text).map(|v| to_json(&v));
+        assert_eq!(whole.ok(), Some(Ok(tree)));
+        // A repeated key keeps its last value, as the tree does.
+        let v = need(&["a"]).project_text(text).map(|v| to_json(&v));
+        assert_eq!(v.ok(), Some(Ok(json!({"a": 2}))));
+        assert!(need(&["a"]).project_text("{\"a\": 1").is_err());
+        assert!(need(&["a"]).project_text("{\"a\": 1} trailing").is_err());
     }
 
     #[test]

@@ -144,6 +144,30 @@ fn the_sketch_parses_and_maps() {
 }
 
 #[test]
+fn mapping_and_keying_the_text_equal_mapping_and_keying_the_tree() {
+    let scheme = Scheme::parse("sketch.yaml", SKETCH).unwrap_or_else(|d| panic!("{d}"));
+    let mut m = Mapper::compile(&scheme, &LookupTables::new()).unwrap_or_else(|d| panic!("{d}"));
+    let rows = [json!({"FNumber": "A01"}), json!({"FNumber": "A02"})];
+    let table = m.live_table("materials", &rows).expect("renders");
+    m.set_live_table("materials", table);
+    let record = order();
+    let text = record.to_string();
+    assert_eq!(m.map_text(&text).ok(), m.map(&record).ok());
+    assert!(m.map(&record).is_ok());
+    assert_eq!(m.key_text(&text).ok(), m.key(&record).ok());
+    assert_eq!(m.key_text(&text).ok().as_deref(), Some("CG2024001"));
+    let e = m
+        .key_text("{\"purchase_no\": ")
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref()
+            .is_some_and(|e| e.contains("source.key") && e.contains("not JSON")),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn typed_output_keeps_types_and_templates_render_strings() {
     let r = json!({"n": 3, "f": 1.5, "b": true, "s": "x", "o": {"a": [1, 2]}, "z": null});
     assert_eq!(ok("\"{{ n }}\"", r.clone()), json!(3));
