@@ -334,7 +334,7 @@ pub(crate) fn target_json(
             let form = crate::k3cloud::forms::bill_form(form)?;
             lock(&state.k3)
                 .by_number(form, key)
-                .and_then(|b| parse(&b.model))
+                .and_then(|b| parse(&b.model_json()))
         }
         // With the id and number JDY assigned, as its detail API and the
         // K3Cloud model's `FID` give them.

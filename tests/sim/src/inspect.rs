@@ -106,7 +106,7 @@ struct FormInbox {
 /// The received documents of every target.
 #[derive(Default)]
 pub(crate) struct Inbox {
-    forms: BTreeMap<(System, String), FormInbox>,
+    forms: BTreeMap<(System, &'static str), FormInbox>,
     seq: u64,
 }
 
@@ -120,10 +120,13 @@ pub(crate) struct Arrival {
 }
 
 impl Inbox {
-    pub fn record(&mut self, system: System, form: &str, arrival: Arrival) {
+    pub fn record(&mut self, system: System, form: &'static str, arrival: Arrival) {
         self.seq += 1;
-        let inbox = self.forms.entry((system, form.to_string())).or_default();
-        let count = inbox.counts.entry(arrival.key.clone()).or_default();
+        let inbox = self.forms.entry((system, form)).or_default();
+        let count = match inbox.counts.get_mut(&arrival.key) {
+            Some(count) => count,
+            None => inbox.counts.entry(arrival.key.clone()).or_default(),
+        };
         count.received += 1;
         if arrival.outcome.accepted() {
             count.accepted += 1;
@@ -144,7 +147,7 @@ impl Inbox {
         self.forms
             .iter()
             .filter(|((s, _), _)| *s == system)
-            .map(|((_, f), inbox)| (f.clone(), inbox.entries.len()))
+            .map(|((_, f), inbox)| (f.to_string(), inbox.entries.len()))
             .collect()
     }
 
@@ -158,7 +161,7 @@ impl Inbox {
         let (form, entries, counts) = match found {
             None => (form.to_string(), Vec::new(), BTreeMap::new()),
             Some(((_, f), inbox)) => (
-                f.clone(),
+                f.to_string(),
                 inbox
                     .entries
                     .iter()

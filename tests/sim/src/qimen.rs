@@ -194,8 +194,12 @@ fn handle(state: &SimState, uri: &Uri, body: &[u8]) -> Result<Response, TopError
                     format!("target_app_key不匹配: {target}"),
                 ));
             }
-            let bytes = match wdt::query_stockout_returns(state, &business, 30) {
-                Ok(page) => wrap(&page.envelope("stockout_list")),
+            let reply = wdt::ListReply {
+                list_key: "stockout_list",
+                in_response: true,
+            };
+            let bytes = match wdt::query_stockout_returns(state, &business, 30, reply) {
+                Ok(page) => page,
                 Err(e) => wrap(
                     json!({"code": e.code, "message": e.message})
                         .to_string()

@@ -167,9 +167,11 @@ fn serve(
     stop: watch::Receiver<bool>,
     ready: mpsc::Sender<Result<(), SimError>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("weft-sim-worker")
+    // One thread serves everything. Handlers run briefly and never block,
+    // and the simulator shares its machine with the weft it is serving: a
+    // pool of workers bought no throughput, only wake-ups and context
+    // switches (a sixth of the simulator's CPU in the throughput bench).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -85,10 +85,10 @@ fn handle(state: &SimState, name: &str, body: &[u8]) -> Response {
     }
     let result = match name {
         "purchase_order_query" => {
-            query_purchase_orders(state, &params, 40).map(|p| p.envelope("purchase_list"))
+            query_purchase_orders(state, &params, 40, ListReply::wdt("purchase_list"))
         }
         "stockout_order_query_return" => {
-            query_stockout_returns(state, &params, 40).map(|p| p.envelope("stockout_list"))
+            query_stockout_returns(state, &params, 40, ListReply::wdt("stockout_list"))
         }
         _ => trade_push(state, &params).map(|v| v.to_string().into_bytes()),
     };
@@ -122,34 +122,62 @@ fn authenticate(state: &SimState, params: &Params) -> Result<(), WdtError> {
     Ok(())
 }
 
-/// One page of a list query: the total (page 0 only) and the rendered
-/// documents as a JSON array.
-pub(crate) struct ListPage {
-    pub total: Option<usize>,
-    pub items: Vec<u8>,
+/// How a page of a list query is put on the wire: the name of its list,
+/// and whether 奇门's `{"response":…}` goes around it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListReply {
+    pub list_key: &'static str,
+    pub in_response: bool,
 }
 
-impl ListPage {
-    /// `{"code":0,"message":"","total_count":N,"<list>":[...]}`.
-    pub fn envelope(&self, list_key: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.items.len() + 64);
-        out.extend_from_slice(b"{\"code\":0,\"message\":\"\",");
-        if let Some(total) = self.total {
-            out.extend_from_slice(format!("\"total_count\":{total},").as_bytes());
+impl ListReply {
+    fn wdt(list_key: &'static str) -> ListReply {
+        ListReply {
+            list_key,
+            in_response: false,
         }
-        out.extend_from_slice(format!("\"{list_key}\":").as_bytes());
-        out.extend_from_slice(&self.items);
-        out.push(b'}');
-        out
     }
 }
 
-fn render_items<D: Render>(docs: &[&D], master: &MasterData) -> Vec<u8> {
-    let rendered: Vec<Rendered<'_, D>> = docs
-        .iter()
-        .map(|doc| Rendered { doc: *doc, master })
-        .collect();
-    serde_json::to_vec(&rendered).unwrap_or_else(|_| b"[]".to_vec())
+/// A generous guess at a rendered document's size, so that a page's
+/// buffer is allocated once rather than doubled its way up.
+const RENDERED_DOC_BYTES: usize = 8 << 10;
+
+/// `{"code":0,"message":"","total_count":N,"<list>":[...]}`, the total on
+/// page 0 only. The documents are written straight into the reply.
+fn list_page<D: Render>(
+    reply: ListReply,
+    total: Option<usize>,
+    docs: &[&D],
+    master: &MasterData,
+) -> Vec<u8> {
+    let mut out = wire::buffer(docs.len().saturating_mul(RENDERED_DOC_BYTES) + 128);
+    if reply.in_response {
+        out.extend_from_slice(b"{\"response\":");
+    }
+    out.extend_from_slice(b"{\"code\":0,\"message\":\"\",");
+    if let Some(total) = total {
+        out.extend_from_slice(format!("\"total_count\":{total},").as_bytes());
+    }
+    out.extend_from_slice(format!("\"{}\":", reply.list_key).as_bytes());
+    let items = out.len();
+    out.push(b'[');
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if (Rendered { doc: *doc, master }).write_to(&mut out).is_err() {
+            out.truncate(items);
+            out.push(b'[');
+            break;
+        }
+    }
+    out.push(b']');
+    out.push(b'}');
+    if reply.in_response {
+        out.push(b'}');
+    }
+    out
 }
 
 /// `start_time`/`end_time` as a closed window, at most `max_days` long.
@@ -190,16 +218,23 @@ fn paging(params: &Params, default_size: u64, max: u64) -> Result<(usize, usize)
     Ok((page as usize, size as usize))
 }
 
-fn listed<D: Render>(found: Option<&D>, page: usize, master: &MasterData) -> ListPage {
+fn listed<D: Render>(
+    reply: ListReply,
+    found: Option<&D>,
+    page: usize,
+    master: &MasterData,
+) -> Vec<u8> {
     let docs: Vec<&D> = if page == 0 {
         found.into_iter().collect()
     } else {
         Vec::new()
     };
-    ListPage {
-        total: (page == 0).then_some(found.is_some() as usize),
-        items: render_items(&docs, master),
-    }
+    list_page(
+        reply,
+        (page == 0).then_some(found.is_some() as usize),
+        &docs,
+        master,
+    )
 }
 
 /// `purchase_order_query`: by `purchase_no`/`outer_no`, or by a window over
@@ -208,7 +243,8 @@ pub(crate) fn query_purchase_orders(
     state: &SimState,
     params: &Params,
     default_size: u64,
-) -> Result<ListPage, WdtError> {
+    reply: ListReply,
+) -> Result<Vec<u8>, WdtError> {
     let limits = &state.config.limits;
     let (page, size) = paging(params, default_size, limits.wdt_max_page_size)?;
     let window = window(params, limits.wdt_max_window_days)?;
@@ -216,10 +252,11 @@ pub(crate) fn query_purchase_orders(
     let store = &sources.purchase_orders;
     let master = &state.master;
     if let Some(no) = params.value("purchase_no") {
-        return Ok(listed(store.get(no), page, master));
+        return Ok(listed(reply, store.get(no), page, master));
     }
     if let Some(outer) = params.value("outer_no") {
         return Ok(listed(
+            reply,
             store.get_alt(&format!("outer:{outer}")),
             page,
             master,
@@ -250,10 +287,12 @@ pub(crate) fn query_purchase_orders(
         page.saturating_mul(size),
         size,
     );
-    Ok(ListPage {
-        total: (page == 0).then_some(total),
-        items: render_items(&docs, master),
-    })
+    Ok(list_page(
+        reply,
+        (page == 0).then_some(total),
+        &docs,
+        master,
+    ))
 }
 
 /// `stockout_order_query_return`: a window over `modified` (or
@@ -263,7 +302,8 @@ pub(crate) fn query_stockout_returns(
     state: &SimState,
     params: &Params,
     default_size: u64,
-) -> Result<ListPage, WdtError> {
+    reply: ListReply,
+) -> Result<Vec<u8>, WdtError> {
     let limits = &state.config.limits;
     let (page, size) = paging(params, default_size, limits.wdt_max_page_size)?;
     let window = window(params, limits.wdt_max_window_days)?;
@@ -271,7 +311,7 @@ pub(crate) fn query_stockout_returns(
     let store = &sources.stockout_returns;
     let master = &state.master;
     if let Some(no) = params.value("stockout_no") {
-        return Ok(listed(store.get(no), page, master));
+        return Ok(listed(reply, store.get(no), page, master));
     }
     let src = params.value("src_order_no").map(str::to_string);
     let (start, end) = match (window, &src) {
@@ -282,7 +322,7 @@ pub(crate) fn query_stockout_returns(
                     .value("status")
                     .is_none_or(|s| s.split(',').any(|x| x.trim() == d.status_text()))
             });
-            return Ok(listed(found, page, master));
+            return Ok(listed(reply, found, page, master));
         }
         (None, None) => return Err(WdtError::new(2900, "时间范围与订单编号不能全部为空")),
     };
@@ -311,10 +351,12 @@ pub(crate) fn query_stockout_returns(
         page.saturating_mul(size),
         size,
     );
-    Ok(ListPage {
-        total: (page == 0).then_some(total),
-        items: render_items(&docs, master),
-    })
+    Ok(list_page(
+        reply,
+        (page == 0).then_some(total),
+        &docs,
+        master,
+    ))
 }
 
 /// A trade as 旺店通 holds it after `trade_push`.

@@ -1,10 +1,14 @@
 //! Request parameters and JSON replies, as the systems put them on the wire.
 
-use axum::body::Body;
+use std::sync::Mutex;
+
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::state::lock;
 
 /// Decoded `key=value` parameters in arrival order (form bodies, query
 /// strings, or a JSON object's scalar members turned into text).
@@ -60,9 +64,62 @@ impl Params {
 
 pub(crate) const JSON: &str = "application/json; charset=utf-8";
 
+/// Spare reply buffers. A page of a hundred purchase orders is half a
+/// megabyte of JSON; written into fresh memory every time, the kernel had
+/// to supply and zero new pages for each page served, which cost more than
+/// writing the JSON. Buffers go back here once hyper has sent them.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+const SPARE_KEPT: usize = 8;
+/// Smaller replies are cheap to allocate; bigger buffers are let go
+/// rather than kept around.
+const SPARE_SIZES: std::ops::RangeInclusive<usize> = (64 << 10)..=(16 << 20);
+
+/// An empty buffer for a reply body, with room for `capacity` bytes.
+pub(crate) fn buffer(capacity: usize) -> Vec<u8> {
+    let spare = lock(&SPARE).pop();
+    match spare {
+        Some(mut buf) => {
+            buf.clear();
+            buf.reserve(capacity);
+            buf
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Gives a buffer back for reuse.
+fn recycle(buf: Vec<u8>) {
+    if SPARE_SIZES.contains(&buf.capacity()) {
+        let mut spare = lock(&SPARE);
+        if spare.len() < SPARE_KEPT {
+            spare.push(buf);
+        }
+    }
+}
+
+/// A reply body that returns its buffer when hyper is done with it.
+struct Recycled(Vec<u8>);
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        recycle(std::mem::take(&mut self.0));
+    }
+}
+
 /// A reply with a given status, content type and body.
 pub(crate) fn raw(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
+    let body = if SPARE_SIZES.contains(&body.capacity()) {
+        Body::from(Bytes::from_owner(Recycled(body)))
+    } else {
+        Body::from(body)
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     response
         .headers_mut()

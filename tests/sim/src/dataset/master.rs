@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::fields::FragmentCache;
+
 use crate::config::MasterConfig;
 
 const ADJECTIVES: [&str; 10] = [
@@ -120,6 +122,10 @@ pub struct MasterData {
     pub units: Vec<Coded>,
     #[serde(skip)]
     index: MasterIndex,
+    /// The JSON of each material's fields in rendered documents, written
+    /// once and copied into every document that carries it.
+    #[serde(skip)]
+    pub(crate) material_fragments: FragmentCache,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -264,7 +270,9 @@ impl MasterData {
                 ("kg", "千克", 10_103),
             ]),
             index: MasterIndex::default(),
+            material_fragments: FragmentCache::default(),
         };
+        master.material_fragments = FragmentCache::new(master.materials.len());
         master.build_index();
         master
     }

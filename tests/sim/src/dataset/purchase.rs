@@ -1,11 +1,11 @@
 //! 旺店通·企业版 purchase orders (`purchase_order_query`, seed 002), with
 //! `details_list`.
 
-use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::master::MasterData;
+use super::fields::{AsMap, FieldSink, Fields, write_json};
+use super::master::{MasterData, Material};
 use super::store::Document;
 use super::{Dec4, Render, SourceDoc, SourceKind, override_text, split_key_override};
 use crate::clock::format_china;
@@ -186,153 +186,202 @@ impl Render for PurchaseOrder {
     }
 
     fn write_plain<S: Serializer>(&self, master: &MasterData, s: S) -> Result<S::Ok, S::Error> {
-        let provider = &master.suppliers[self.provider as usize];
-        let warehouse = &master.warehouses[self.warehouse as usize];
-        let (purchaser_id, purchaser_name) = PURCHASERS[self.purchaser as usize % PURCHASERS.len()];
-        let goods_amount: i64 = self.lines.iter().map(PurchaseLine::amount).sum();
-        let tax_amount: i64 = self.lines.iter().map(PurchaseLine::tax_amount).sum();
-        let goods_count: i64 = self.lines.iter().map(|l| l.num).sum();
-        let modified = format_china(self.modified);
-        let created = format_china(self.created);
-        let check_time = format_china(self.check_time);
+        AsMap(&Order {
+            order: self,
+            master,
+        })
+        .serialize(s)
+    }
+
+    fn write_json(&self, master: &MasterData, out: &mut Vec<u8>) -> bool {
+        write_json(
+            &Order {
+                order: self,
+                master,
+            },
+            out,
+        );
+        true
+    }
+}
+
+/// The fields of an order as `purchase_order_query` returns them.
+struct Order<'a> {
+    order: &'a PurchaseOrder,
+    master: &'a MasterData,
+}
+
+impl Fields for Order<'_> {
+    fn fields<K: FieldSink>(&self, m: &mut K) -> Result<(), K::Error> {
+        let (o, master) = (self.order, self.master);
+        let provider = &master.suppliers[o.provider as usize];
+        let warehouse = &master.warehouses[o.warehouse as usize];
+        let (purchaser_id, purchaser_name) = PURCHASERS[o.purchaser as usize % PURCHASERS.len()];
+        let goods_amount: i64 = o.lines.iter().map(PurchaseLine::amount).sum();
+        let tax_amount: i64 = o.lines.iter().map(PurchaseLine::tax_amount).sum();
+        let goods_count: i64 = o.lines.iter().map(|l| l.num).sum();
+        let modified = format_china(o.modified);
+        let created = format_china(o.created);
+        let check_time = format_china(o.check_time);
         let empty = "";
         let zero = Dec4(0);
 
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("purchase_id", &self.purchase_id)?;
-        m.serialize_entry("purchase_no", &self.purchase_no)?;
-        m.serialize_entry("purchase_outer_no", &self.outer_no)?;
-        m.serialize_entry("outer_no", &self.outer_no)?;
-        m.serialize_entry("api_outer_no", &self.outer_no)?;
-        m.serialize_entry("wms_outer_no", empty)?;
-        m.serialize_entry("status", &self.status)?;
-        m.serialize_entry("warehouse_id", &warehouse.wdt_id)?;
-        m.serialize_entry("warehouse_no", &warehouse.number)?;
-        m.serialize_entry("warehouse_name", &warehouse.name)?;
-        m.serialize_entry("provider_id", &provider.wdt_id)?;
-        m.serialize_entry("provider_no", &provider.number)?;
-        m.serialize_entry("provider_name", &provider.name)?;
-        m.serialize_entry("contact", &provider.contact)?;
-        m.serialize_entry("telno", &provider.telno)?;
-        m.serialize_entry("purchaser_id", &purchaser_id)?;
-        m.serialize_entry("purchaser_name", purchaser_name)?;
-        m.serialize_entry("receive_address", &format!("{}收货点", warehouse.name))?;
-        m.serialize_entry("logistics_type", &1)?;
-        m.serialize_entry("check_time", &check_time)?;
-        m.serialize_entry("goods_amount", &Dec4(goods_amount))?;
-        m.serialize_entry("post_fee", &Dec4(self.post_fee))?;
-        m.serialize_entry("other_fee", &Dec4(self.other_fee))?;
-        m.serialize_entry("tax_goods_amount", &Dec4(tax_amount))?;
-        m.serialize_entry("expect_arrive_time", &format_china(self.expect_arrive))?;
-        m.serialize_entry("creator_id", &purchaser_id)?;
-        m.serialize_entry("creator_name", purchaser_name)?;
-        m.serialize_entry("wms_status", &0)?;
-        m.serialize_entry("error_info", empty)?;
-        m.serialize_entry("order_type", &1)?;
-        m.serialize_entry("flag_id", &0)?;
-        m.serialize_entry("check_operator_id", &purchaser_id)?;
-        m.serialize_entry("facheck_operator_id", &0)?;
-        m.serialize_entry("facheck_time", empty)?;
-        m.serialize_entry("goods_fee", &Dec4(goods_amount))?;
-        m.serialize_entry("goods_count", &Dec4(goods_count))?;
-        m.serialize_entry("tax_fee", &Dec4(tax_amount))?;
-        m.serialize_entry("goods_type_count", &self.lines.len())?;
-        m.serialize_entry("goods_arrive_count", &zero)?;
-        m.serialize_entry("revert_reason", empty)?;
-        m.serialize_entry("version_id", &(self.revision + 1))?;
-        m.serialize_entry("note_count", &0)?;
-        m.serialize_entry("prop_time1", empty)?;
-        m.serialize_entry("remark", &self.remark)?;
-        m.serialize_entry("created", &created)?;
-        m.serialize_entry("modified", &modified)?;
-        m.serialize_entry(
-            "details_list",
-            &Lines {
-                order: self,
+        m.int("purchase_id", o.purchase_id)?;
+        m.str("purchase_no", &o.purchase_no)?;
+        m.str("purchase_outer_no", &o.outer_no)?;
+        m.str("outer_no", &o.outer_no)?;
+        m.str("api_outer_no", &o.outer_no)?;
+        m.str("wms_outer_no", empty)?;
+        m.int("status", o.status)?;
+        m.int("warehouse_id", warehouse.wdt_id)?;
+        m.str("warehouse_no", &warehouse.number)?;
+        m.str("warehouse_name", &warehouse.name)?;
+        m.int("provider_id", provider.wdt_id)?;
+        m.str("provider_no", &provider.number)?;
+        m.str("provider_name", &provider.name)?;
+        m.str("contact", &provider.contact)?;
+        m.str("telno", &provider.telno)?;
+        m.int("purchaser_id", purchaser_id)?;
+        m.str("purchaser_name", purchaser_name)?;
+        m.str("receive_address", &format!("{}收货点", warehouse.name))?;
+        m.int("logistics_type", 1)?;
+        m.str("check_time", &check_time)?;
+        m.dec4("goods_amount", Dec4(goods_amount))?;
+        m.dec4("post_fee", Dec4(o.post_fee))?;
+        m.dec4("other_fee", Dec4(o.other_fee))?;
+        m.dec4("tax_goods_amount", Dec4(tax_amount))?;
+        m.str("expect_arrive_time", &format_china(o.expect_arrive))?;
+        m.int("creator_id", purchaser_id)?;
+        m.str("creator_name", purchaser_name)?;
+        m.int("wms_status", 0)?;
+        m.str("error_info", empty)?;
+        m.int("order_type", 1)?;
+        m.int("flag_id", 0)?;
+        m.int("check_operator_id", purchaser_id)?;
+        m.int("facheck_operator_id", 0)?;
+        m.str("facheck_time", empty)?;
+        m.dec4("goods_fee", Dec4(goods_amount))?;
+        m.dec4("goods_count", Dec4(goods_count))?;
+        m.dec4("tax_fee", Dec4(tax_amount))?;
+        m.int("goods_type_count", o.lines.len() as i64)?;
+        m.dec4("goods_arrive_count", zero)?;
+        m.str("revert_reason", empty)?;
+        m.int("version_id", i64::from(o.revision) + 1)?;
+        m.int("note_count", 0)?;
+        m.str("prop_time1", empty)?;
+        m.str("remark", &o.remark)?;
+        m.str("created", &created)?;
+        m.str("modified", &modified)?;
+        let lines: Vec<Line<'_>> = o
+            .lines
+            .iter()
+            .map(|line| Line {
+                order: o,
+                line,
                 master,
                 created: &created,
                 modified: &modified,
                 warehouse_id: warehouse.wdt_id,
-            },
-        )?;
-        m.end()
+            })
+            .collect();
+        m.list("details_list", &lines)
     }
 }
 
-struct Lines<'a> {
+struct Line<'a> {
     order: &'a PurchaseOrder,
+    line: &'a PurchaseLine,
     master: &'a MasterData,
     created: &'a str,
     modified: &'a str,
     warehouse_id: i64,
 }
 
-impl Serialize for Lines<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.order
-                .lines
-                .iter()
-                .map(|line| Line { lines: self, line }),
-        )
+impl Fields for Line<'_> {
+    fn fields<K: FieldSink>(&self, m: &mut K) -> Result<(), K::Error> {
+        let l = self.line;
+        let cache = &self.master.material_fragments;
+        let index = l.material as usize;
+        let mat = &self.master.materials[index];
+        let material = |run| MaterialRun { mat, run };
+        let zero = Dec4(0);
+        let empty = "";
+        m.int("purchase_id", self.order.purchase_id)?;
+        m.int("rec_id", l.rec_id)?;
+        m.str("remark", &l.remark)?;
+        m.str("modified", self.modified)?;
+        m.str("created", self.created)?;
+        m.str("prop1", empty)?;
+        m.str("prop2", empty)?;
+        m.int("warehouse_id", self.warehouse_id)?;
+        m.group(cache, 0, index, &material(Run::Spec))?;
+        m.dec4("num", Dec4(l.num))?;
+        m.dec4("price", Dec4(l.price))?;
+        m.dec4("discount", Dec4(10_000))?;
+        m.dec4("tax", Dec4(l.tax))?;
+        m.dec4("tax_price", Dec4(l.tax_price()))?;
+        m.dec4("tax_amount", Dec4(l.tax_amount()))?;
+        m.dec4("amount", Dec4(l.amount()))?;
+        m.dec4("stockin_amount", zero)?;
+        m.dec4("stockin_num", zero)?;
+        m.group(cache, 1, index, &material(Run::Goods))?;
+        m.dec4("purchase_price", Dec4(l.price))?;
+        m.dec4("last_price", Dec4(l.price))?;
+        m.dec4("last_second_price", Dec4(l.price))?;
+        m.dec4("lowest_price", Dec4(l.price))?;
+        m.group(cache, 2, index, &material(Run::Weight))?;
+        m.dec4("lack_num", Dec4(l.num))?;
+        m.group(cache, 3, index, &material(Run::Tail))
     }
 }
 
-struct Line<'a> {
-    lines: &'a Lines<'a>,
-    line: &'a PurchaseLine,
+/// The runs of a purchase line's fields that depend on its material only.
+#[derive(Clone, Copy)]
+enum Run {
+    Spec,
+    Goods,
+    Weight,
+    Tail,
 }
 
-impl Serialize for Line<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let l = self.line;
-        let ctx = self.lines;
-        let mat = &ctx.master.materials[l.material as usize];
+struct MaterialRun<'a> {
+    mat: &'a Material,
+    run: Run,
+}
+
+impl Fields for MaterialRun<'_> {
+    fn fields<K: FieldSink>(&self, m: &mut K) -> Result<(), K::Error> {
+        let mat = self.mat;
         let zero = Dec4(0);
-        let empty = "";
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("purchase_id", &ctx.order.purchase_id)?;
-        m.serialize_entry("rec_id", &l.rec_id)?;
-        m.serialize_entry("remark", &l.remark)?;
-        m.serialize_entry("modified", ctx.modified)?;
-        m.serialize_entry("created", ctx.created)?;
-        m.serialize_entry("prop1", empty)?;
-        m.serialize_entry("prop2", empty)?;
-        m.serialize_entry("warehouse_id", &ctx.warehouse_id)?;
-        m.serialize_entry("spec_no", &mat.number)?;
-        m.serialize_entry("brand_name", &mat.brand_name)?;
-        m.serialize_entry("num", &Dec4(l.num))?;
-        m.serialize_entry("price", &Dec4(l.price))?;
-        m.serialize_entry("discount", &Dec4(10_000))?;
-        m.serialize_entry("tax", &Dec4(l.tax))?;
-        m.serialize_entry("tax_price", &Dec4(l.tax_price()))?;
-        m.serialize_entry("tax_amount", &Dec4(l.tax_amount()))?;
-        m.serialize_entry("amount", &Dec4(l.amount()))?;
-        m.serialize_entry("stockin_amount", &zero)?;
-        m.serialize_entry("stockin_num", &zero)?;
-        m.serialize_entry("provider_goods_no", &format!("P-{}", mat.number))?;
-        m.serialize_entry("goods_no", &mat.goods_no)?;
-        m.serialize_entry("goods_name", &mat.goods_name)?;
-        m.serialize_entry("short_name", &mat.short_name)?;
-        m.serialize_entry("spec_name", &mat.spec_name)?;
-        m.serialize_entry("spec_code", &mat.spec_code)?;
-        m.serialize_entry("base_unit", &mat.unit)?;
-        m.serialize_entry("purchase_unit", &mat.unit)?;
-        m.serialize_entry("arrive_num", &zero)?;
-        m.serialize_entry("stopwait_num", &zero)?;
-        m.serialize_entry("purchase_price", &Dec4(l.price))?;
-        m.serialize_entry("last_price", &Dec4(l.price))?;
-        m.serialize_entry("last_second_price", &Dec4(l.price))?;
-        m.serialize_entry("lowest_price", &Dec4(l.price))?;
-        m.serialize_entry("weight", &Dec4(mat.weight))?;
-        m.serialize_entry("arrive_more_num", &zero)?;
-        m.serialize_entry("lack_num", &Dec4(l.num))?;
-        m.serialize_entry("spec_id", &mat.wdt_spec_id)?;
-        m.serialize_entry("tag", empty)?;
-        m.serialize_entry("num2", &zero)?;
-        m.serialize_entry("unit_ratio", &Dec4(10_000))?;
-        m.serialize_entry("unit_id", &0)?;
-        m.serialize_entry("base_unit_id", &0)?;
-        m.end()
+        match self.run {
+            Run::Spec => {
+                m.str("spec_no", &mat.number)?;
+                m.str("brand_name", &mat.brand_name)
+            }
+            Run::Goods => {
+                m.str("provider_goods_no", &format!("P-{}", mat.number))?;
+                m.str("goods_no", &mat.goods_no)?;
+                m.str("goods_name", &mat.goods_name)?;
+                m.str("short_name", &mat.short_name)?;
+                m.str("spec_name", &mat.spec_name)?;
+                m.str("spec_code", &mat.spec_code)?;
+                m.str("base_unit", &mat.unit)?;
+                m.str("purchase_unit", &mat.unit)?;
+                m.dec4("arrive_num", zero)?;
+                m.dec4("stopwait_num", zero)
+            }
+            Run::Weight => {
+                m.dec4("weight", Dec4(mat.weight))?;
+                m.dec4("arrive_more_num", zero)
+            }
+            Run::Tail => {
+                m.int("spec_id", mat.wdt_spec_id)?;
+                m.str("tag", "")?;
+                m.dec4("num2", zero)?;
+                m.dec4("unit_ratio", Dec4(10_000))?;
+                m.int("unit_id", 0)?;
+                m.int("base_unit_id", 0)
+            }
+        }
     }
 }

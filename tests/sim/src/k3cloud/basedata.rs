@@ -2,9 +2,12 @@
 //! resolved by number (`{"FNumber":"X"}`), name (`FName`) or internal id
 //! (`FID`), as K3Cloud does with `NumberSearch`.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::forms::BaseKind;
+use super::node::{Shape, Val};
 use crate::dataset::master::MasterData;
 
 /// A resolved base-data record.
@@ -17,54 +20,75 @@ pub(crate) struct K3Ref {
 
 /// How a model refers to base data.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum RefSpec {
-    Number(String),
-    Name(String),
+pub(crate) enum RefSpec<'a> {
+    Number(Cow<'a, str>),
+    Name(Cow<'a, str>),
     Id(i64),
 }
 
-impl RefSpec {
+impl RefSpec<'_> {
     pub fn text(&self) -> String {
         match self {
-            RefSpec::Number(n) | RefSpec::Name(n) => n.clone(),
+            RefSpec::Number(n) | RefSpec::Name(n) => n.to_string(),
             RefSpec::Id(id) => id.to_string(),
         }
     }
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
+fn scalar_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s.trim())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
+}
+
+fn node_text<'d>(v: Val<'d, '_>) -> Option<Cow<'d, str>> {
+    match v.shape() {
+        Shape::String(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s.trim())),
+        Shape::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+/// The reference named by an object's `FNumber`, else `FID`/`Id`, else
+/// `FName`, each looked up case-insensitively by `get`.
+fn spec_from<'v>(get: impl Fn(&str) -> Option<Cow<'v, str>>) -> Result<Option<RefSpec<'v>>, ()> {
+    if let Some(n) = get("FNumber") {
+        return Ok(Some(RefSpec::Number(n)));
+    }
+    if let Some(id) = get("FID").or_else(|| get("Id")) {
+        return match id.parse::<i64>() {
+            Ok(0) => Ok(None),
+            Ok(id) => Ok(Some(RefSpec::Id(id))),
+            Err(_) => Ok(Some(RefSpec::Number(id))),
+        };
+    }
+    Ok(get("FName").map(RefSpec::Name))
 }
 
 /// Reads `{"FNumber":…}` / `{"FNUMBER":…}` / `{"FName":…}` / `{"FID":…}`.
 /// `Ok(None)` is "no value" (null, `{}` or blank); a bare scalar is
 /// `Err`: K3Cloud ignores it, which makes a required field missing.
-pub(crate) fn ref_spec(v: &Value) -> Result<Option<RefSpec>, ()> {
+pub(crate) fn ref_spec(v: &Value) -> Result<Option<RefSpec<'_>>, ()> {
     match v {
         Value::Null => Ok(None),
-        Value::Object(obj) => {
-            let get = |name: &str| {
-                obj.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .and_then(|(_, v)| scalar_text(v))
-            };
-            if let Some(n) = get("FNumber") {
-                return Ok(Some(RefSpec::Number(n)));
-            }
-            if let Some(id) = get("FID").or_else(|| get("Id")) {
-                return match id.parse::<i64>() {
-                    Ok(0) => Ok(None),
-                    Ok(id) => Ok(Some(RefSpec::Id(id))),
-                    Err(_) => Ok(Some(RefSpec::Number(id))),
-                };
-            }
-            Ok(get("FName").map(RefSpec::Name))
-        }
+        Value::Object(obj) => spec_from(|name| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| scalar_text(v))
+        }),
         Value::String(s) if s.trim().is_empty() => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// [`ref_spec`] of a request body's node.
+pub(crate) fn node_ref_spec<'d>(v: Val<'d, '_>) -> Result<Option<RefSpec<'d>>, ()> {
+    match v.shape() {
+        Shape::Null => Ok(None),
+        Shape::Object(obj) => spec_from(|name| obj.find_ignore_case(name).and_then(node_text)),
+        Shape::String(s) if s.trim().is_empty() => Ok(None),
         _ => Err(()),
     }
 }
@@ -182,7 +206,12 @@ fn each(
 fn matches(spec: &RefSpec, id: i64, number: &str, name: &str) -> bool {
     match spec {
         RefSpec::Number(n) => number.eq_ignore_ascii_case(n),
-        RefSpec::Name(n) => name == n || name.starts_with(&format!("{n}(")),
+        RefSpec::Name(n) => {
+            name == n.as_ref()
+                || name
+                    .strip_prefix(n.as_ref())
+                    .is_some_and(|rest| rest.starts_with('('))
+        }
         RefSpec::Id(i) => id == *i,
     }
 }
@@ -248,14 +277,14 @@ mod tests {
     #[test]
     fn reads_and_resolves_references() {
         let master = MasterData::generate(&MasterConfig::default());
-        let spec = ref_spec(&serde_json::json!({"FNUMBER": "SKU00001"}))
-            .expect("object")
-            .expect("value");
+        let by_number = serde_json::json!({"FNUMBER": "SKU00001"});
+        let spec = ref_spec(&by_number).expect("object").expect("value");
         assert_eq!(spec, RefSpec::Number("SKU00001".into()));
+        let doc = crate::k3cloud::node::parse(br#"{"fnumber":" SKU00001 "}"#).expect("doc");
+        assert_eq!(node_ref_spec(doc.root()), Ok(Some(spec.clone())));
         assert!(resolve(&master, BaseKind::Material, &[], &spec).is_some());
-        let org = ref_spec(&serde_json::json!({"FNumber": 100}))
-            .expect("object")
-            .expect("value");
+        let org_number = serde_json::json!({"FNumber": 100});
+        let org = ref_spec(&org_number).expect("object").expect("value");
         assert_eq!(
             resolve(&master, BaseKind::Org, &[], &org).map(|r| r.id),
             Some(1)

@@ -2,7 +2,10 @@
 //! number and internal id.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
 
 use super::forms::FormDef;
 
@@ -16,9 +19,68 @@ pub(crate) struct SavedBill {
     pub created: i64,
     pub modified: i64,
     /// The `Model` as received, with `FID` set.
-    pub model: Arc<str>,
+    pub model: ModelJson,
     pub first_entry_id: i64,
     pub entry_count: usize,
+}
+
+impl SavedBill {
+    /// The model's JSON: its members in key order, `FID` first.
+    pub fn model_json(&self) -> Arc<str> {
+        match &self.model {
+            ModelJson::Written(text) => text.clone(),
+            ModelJson::Deferred { batch, index } => {
+                let tail = batch.tail(*index).unwrap_or("}");
+                Arc::from(format!("{{\"FID\":{}{tail}", self.id))
+            }
+        }
+    }
+}
+
+/// A saved model's JSON.
+#[derive(Clone, Debug)]
+pub(crate) enum ModelJson {
+    Written(Arc<str>),
+    /// Written out when first asked for. Writing out every model of a
+    /// BatchSave cost about as much as validating them, and unless bodies
+    /// are recorded, most runs never read a model back.
+    Deferred {
+        batch: Arc<SavedBatch>,
+        index: usize,
+    },
+}
+
+/// The body of a Save or BatchSave, kept for the models it saved.
+pub(crate) struct SavedBatch {
+    body: Bytes,
+    /// Per model of the call: its JSON after `FID`, from the `,` or `}`
+    /// on. Written for all the models at the first read of any, so that a
+    /// query over many bills parses each body once.
+    tails: OnceLock<Vec<Option<String>>>,
+}
+
+impl SavedBatch {
+    pub fn new(body: Bytes) -> SavedBatch {
+        SavedBatch {
+            body,
+            tails: OnceLock::new(),
+        }
+    }
+
+    fn tail(&self, index: usize) -> Option<&str> {
+        self.tails
+            .get_or_init(|| super::save::model_tails(&self.body))
+            .get(index)?
+            .as_deref()
+    }
+}
+
+impl fmt::Debug for SavedBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SavedBatch")
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Default)]

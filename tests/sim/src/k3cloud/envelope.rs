@@ -1,6 +1,10 @@
 //! K3Cloud reply shapes (PROTOCOLS.md §1.5). Field order matters to some
 //! clients: the Java SDK detects failure by searching for
 //! `,"IsSuccess":false,`, so `ErrorCode` precedes `IsSuccess`.
+//!
+//! Fields are declared in name order, the order replies built as `Value`s
+//! write them in, so that writing these structs directly (Save's replies)
+//! gives the same bytes.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -9,10 +13,10 @@ use serde_json::Value;
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct K3Error {
-    pub field_name: Option<String>,
-    pub message: String,
     #[serde(rename = "DIndex")]
     pub d_index: usize,
+    pub field_name: Option<String>,
+    pub message: String,
     /// The MsgCode this error implies; the reply carries the first one.
     #[serde(skip)]
     pub msg_code: i64,
@@ -32,10 +36,10 @@ impl K3Error {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct SuccessEntity {
-    pub id: i64,
-    pub number: String,
     #[serde(rename = "DIndex")]
     pub d_index: usize,
+    pub id: i64,
+    pub number: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -43,11 +47,11 @@ pub(crate) struct SuccessEntity {
 pub(crate) struct ResponseStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i64>,
-    pub is_success: bool,
     pub errors: Vec<K3Error>,
+    pub is_success: bool,
+    pub msg_code: i64,
     pub success_entitys: Vec<SuccessEntity>,
     pub success_messages: Vec<Value>,
-    pub msg_code: i64,
 }
 
 impl ResponseStatus {

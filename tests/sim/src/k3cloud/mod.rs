@@ -11,6 +11,7 @@ pub(crate) mod bills;
 pub(crate) mod envelope;
 pub(crate) mod filter;
 pub(crate) mod forms;
+pub(crate) mod node;
 pub(crate) mod query;
 pub(crate) mod save;
 pub(crate) mod session;
@@ -22,11 +23,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 pub(crate) use bills::K3Store;
 use envelope::{K3Error, call_failure, query_failure};
-use save::member;
+use node::{Doc, Shape, Val};
 use session::Login;
 
 use crate::faults;
@@ -122,6 +123,7 @@ pub(crate) async fn service(
     let op = Operation::parse(name);
     let limited_op = op.clone();
     let st = state.clone();
+    let body = standalone(body);
     faults::guarded(
         &state.faults,
         System::K3cloud,
@@ -131,17 +133,30 @@ pub(crate) async fn service(
     .await
 }
 
+/// The body in a buffer of its own. Saved models keep their call's body
+/// (see `bills::SavedBatch`): a body that already is a buffer of its own
+/// is taken over as it is, and one that shares a larger read buffer is
+/// copied out, so that keeping it does not keep all of that.
+fn standalone(body: Bytes) -> Bytes {
+    let buf = Vec::from(body);
+    if buf.capacity() > buf.len().saturating_mul(2).max(4096) {
+        Bytes::copy_from_slice(&buf)
+    } else {
+        Bytes::from(buf)
+    }
+}
+
 fn serve(
     state: &SimState,
     op: Operation,
     path: &str,
     headers: &HeaderMap,
-    body: &[u8],
+    raw: &Bytes,
 ) -> Response {
-    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Map::new())
+    let body = if raw.iter().all(u8::is_ascii_whitespace) {
+        Doc::empty_object()
     } else {
-        match serde_json::from_slice(body) {
+        match node::parse(raw) {
             Ok(v) => v,
             Err(e) => {
                 return wire::json(&op.refusal(K3Error::new(
@@ -153,7 +168,7 @@ fn serve(
         }
     };
     match &op {
-        Operation::Login(kind) => return session::login(state, *kind, &body),
+        Operation::Login(kind) => return session::login(state, *kind, &body.root().to_value()),
         Operation::DataCenters => {
             return wire::json(&json!([{
                 "Id": state.config.credentials.k3cloud.acct_id, "Number": "weft", "Name": "weft 模拟账套",
@@ -165,16 +180,23 @@ fn serve(
     if let Err(e) = authorize(state, headers, path) {
         return wire::json(&op.refusal(e));
     }
-    let call = match parse_call(&body) {
+    let mut data_doc = None;
+    let call = match parse_call(&body, &mut data_doc) {
         Ok(call) => call,
         Err(e) => return wire::json(&op.refusal(e)),
     };
     let reply = match &op {
-        Operation::Save => save::save(state, call.form_id.as_deref(), &call.data, false),
-        Operation::BatchSave => save::save(state, call.form_id.as_deref(), &call.data, true),
-        Operation::ExecuteBillQuery => query::execute(state, &call.data, false),
-        Operation::BillQuery => query::execute(state, &call.data, true),
-        Operation::View => view::view(state, call.form_id.as_deref(), &call.data),
+        Operation::Save | Operation::BatchSave => {
+            let batch = op == Operation::BatchSave;
+            let reply = save::save(state, call.form_id.as_deref(), call.data, batch, raw);
+            if !call.query_mode {
+                return wire::json(&reply);
+            }
+            serde_json::to_value(&reply).unwrap_or(Value::Null)
+        }
+        Operation::ExecuteBillQuery => query::execute(state, &call.data.to_value(), false),
+        Operation::BillQuery => query::execute(state, &call.data.to_value(), true),
+        Operation::View => view::view(state, call.form_id.as_deref(), &call.data.to_value()),
         Operation::Unsupported(name) => {
             call_failure(K3Error::new(4, None, format!("weft-sim未实现服务“{name}”")))
         }
@@ -207,34 +229,40 @@ fn authorize(state: &SimState, headers: &HeaderMap, path: &str) -> Result<(), K3
     }
 }
 
-struct Call {
+struct Call<'s> {
     form_id: Option<String>,
-    data: Value,
+    data: Val<'s, 's>,
     query_mode: bool,
 }
 
-fn parse_call(body: &Value) -> Result<Call, K3Error> {
-    let empty = Map::new();
-    let obj = body.as_object().unwrap_or(&empty);
-    let query_mode =
-        matches!(member(obj, "beginmethod"), Some(Value::String(s)) if s == "BeginQueryImpl");
-    let (form_id, data) = match member(obj, "parameters") {
-        Some(Value::Array(params)) => match params.as_slice() {
-            [] => (None, Value::Null),
-            [data] => (None, data.clone()),
-            [form, data, ..] => (form.as_str().map(str::to_string), data.clone()),
+/// Splits a call into its FormId and `data`. `data` sent as a JSON string
+/// (the Java SDK) is parsed into `data_doc`, which the caller keeps.
+fn parse_call<'s>(
+    body: &'s Doc<'s>,
+    data_doc: &'s mut Option<Doc<'s>>,
+) -> Result<Call<'s>, K3Error> {
+    let root = body.root();
+    let obj = root.as_object();
+    let member = |key: &str| obj.and_then(|o| o.member(key));
+    let query_mode = member("beginmethod").and_then(Val::as_str) == Some("BeginQueryImpl");
+    let (form_id, data) = match member("parameters").map(Val::shape) {
+        Some(Shape::Array(params)) => match (params.get(0), params.get(1)) {
+            (None, _) => (None, body.null()),
+            (Some(data), None) => (None, data),
+            (Some(form), Some(data)) => (form.as_str().map(str::to_string), data),
         },
         _ => (
-            member(obj, "formid")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            member(obj, "data").cloned().unwrap_or(Value::Null),
+            member("formid").and_then(Val::as_str).map(str::to_string),
+            member("data").unwrap_or_else(|| body.null()),
         ),
     };
-    let data = match data {
-        Value::String(text) => serde_json::from_str(&text)
-            .map_err(|e| K3Error::new(8, Some("data"), format!("data不是有效的JSON: {e}")))?,
-        other => other,
+    let data = match data.as_str() {
+        Some(text) => {
+            let parsed = node::parse(text.as_bytes())
+                .map_err(|e| K3Error::new(8, Some("data"), format!("data不是有效的JSON: {e}")))?;
+            data_doc.insert(parsed).root()
+        }
+        None => data,
     };
     Ok(Call {
         form_id,
@@ -263,18 +291,25 @@ mod tests {
         ));
     }
 
+    fn call(body: &Value) -> Result<(Option<String>, Value), K3Error> {
+        let text = body.to_string();
+        let doc = node::parse(text.as_bytes()).map_err(|e| K3Error::new(8, None, e))?;
+        let mut data_doc = None;
+        parse_call(&doc, &mut data_doc).map(|c| (c.form_id, c.data.to_value()))
+    }
+
     #[test]
     fn both_body_styles_parse() {
-        let python = parse_call(&json!({"formid": "PUR_PurchaseOrder", "data": {"Model": {}}}))
-            .expect("named");
-        assert_eq!(python.form_id.as_deref(), Some("PUR_PurchaseOrder"));
-        let java = parse_call(&json!({"parameters": ["PUR_PurchaseOrder", "{\"Model\":{}}"]}))
+        let python =
+            call(&json!({"formid": "PUR_PurchaseOrder", "data": {"Model": {}}})).expect("named");
+        assert_eq!(python.0.as_deref(), Some("PUR_PurchaseOrder"));
+        let java = call(&json!({"parameters": ["PUR_PurchaseOrder", "{\"Model\":{}}"]}))
             .expect("positional");
-        assert_eq!(java.form_id.as_deref(), Some("PUR_PurchaseOrder"));
-        assert_eq!(java.data, json!({"Model": {}}));
-        let query = parse_call(&json!({"parameters": ["{\"FormId\":\"BD_MATERIAL\"}"]}))
-            .expect("one parameter");
-        assert_eq!(query.data["FormId"], "BD_MATERIAL");
-        assert!(parse_call(&json!({"data": "{not json"})).is_err());
+        assert_eq!(java.0.as_deref(), Some("PUR_PurchaseOrder"));
+        assert_eq!(java.1, json!({"Model": {}}));
+        let query =
+            call(&json!({"parameters": ["{\"FormId\":\"BD_MATERIAL\"}"]})).expect("one parameter");
+        assert_eq!(query.1["FormId"], "BD_MATERIAL");
+        assert!(call(&json!({"data": "{not json"})).is_err());
     }
 }

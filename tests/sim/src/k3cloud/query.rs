@@ -626,7 +626,7 @@ fn run(state: &SimState, data: &Value) -> Result<Rows, K3Error> {
         .iter()
         .map(|b| {
             needs_model
-                .then(|| serde_json::from_str::<Value>(&b.model).ok())
+                .then(|| serde_json::from_str::<Value>(&b.model_json()).ok())
                 .flatten()
                 .and_then(|v| match v {
                     Value::Object(o) => Some(o),

@@ -54,7 +54,7 @@ fn convert(
 
 fn bill_object(bill: &SavedBill, master: &MasterData) -> Value {
     let form = bill.form;
-    let model = match serde_json::from_str::<Value>(&bill.model) {
+    let model = match serde_json::from_str::<Value>(&bill.model_json()) {
         Ok(Value::Object(o)) => o,
         _ => Map::new(),
     };
