@@ -169,7 +169,9 @@ impl Engine {
             // Keying is CPU work on whole records: on the blocking pool, as
             // the pull does it.
             let texts = records.iter().map(ToString::to_string).collect();
-            let (pulled, filtered) = crate::pull::key_records(&mapper, texts, expands);
+            let crate::pull::Keyed {
+                pulled, filtered, ..
+            } = crate::pull::key_records(&mapper, texts, expands);
             let rejected = pulled.iter().filter(|p| p.rejected.is_some()).count() as u64;
             // commit_page writes a position with the records; a webhook
             // scheme never pulls, so nothing else moves it, and writing

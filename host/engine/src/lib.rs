@@ -15,6 +15,7 @@
 mod counts;
 mod endpoint;
 mod gates;
+mod handoff;
 mod intake;
 mod preview;
 mod pull;
@@ -133,6 +134,10 @@ pub struct EngineOptions {
     /// session: plugin calls and the target's answers overlap with the
     /// mapping and ledger work of the others.
     pub writers: usize,
+    /// Most bytes of pulled documents a run keeps in memory for its push
+    /// (beyond that the push reads them back from the ledger, and the pull
+    /// waits a moment for the push to catch up).
+    pub handoff_bytes: usize,
     /// Most HTTP exchanges kept in a run's log (failures are always kept).
     pub logged_exchanges: usize,
 }
@@ -144,6 +149,7 @@ impl Default for EngineOptions {
             lease_secs: 30,
             calls_per_session: 200,
             writers: 3,
+            handoff_bytes: 32 << 20,
             logged_exchanges: 200,
         }
     }

@@ -202,6 +202,10 @@ struct PageWork {
     window_done: bool,
 }
 
+/// Longest the pull waits for the push to take documents before it
+/// commits the next page anyway.
+const HANDOFF_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Keys, hashes and commits pages in the order they were read.
 async fn commit_pages(
     ctx: Arc<RunContext>,
@@ -213,15 +217,25 @@ async fn commit_pages(
     };
     let expands = ctx.scheme.flatten().is_some() || ctx.scheme.filter().is_some();
     while let Some(work) = pages.recv().await {
+        ctx.handoff.room(HANDOFF_PATIENCE).await;
         let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
         let c = Arc::clone(&ctx);
         // Keying is CPU work on whole records: it runs on the blocking pool
         // beside the commit, not on the workers serving plugin calls.
         let (counts, pulled, filtered) = db(&ctx.store, move |s| {
-            let (pulled, filtered) = key_records(&c.mapper, work.records, expands);
+            let Keyed {
+                pulled,
+                mut read,
+                filtered,
+            } = key_records(&c.mapper, work.records, expands);
             let count = pulled.len() as u64;
-            s.commit_page(&t, &n, on_change, &pulled, &work.after)
-                .map(|counts| (counts, count, filtered))
+            s.commit_page_with(&t, &n, on_change, &pulled, &work.after, &mut |i, id| {
+                if let (Some(r), Some(p)) = (read.get_mut(i).and_then(Option::take), pulled.get(i))
+                {
+                    c.handoff.hold(id, r, p.source.len());
+                }
+            })
+            .map(|counts| (counts, count, filtered))
         })
         .await?;
         ctx.update(|c| {
@@ -244,18 +258,36 @@ async fn commit_pages(
     Ok(())
 }
 
+/// A page's records, keyed.
+pub(crate) struct Keyed {
+    /// For the ledger.
+    pub(crate) pulled: Vec<Pulled>,
+    /// Each record as its key and mapping read it (`None` for those that
+    /// cannot be sent), beside `pulled`.
+    pub(crate) read: Vec<Option<weft_scheme::Read>>,
+    /// Records the scheme's filter dropped.
+    pub(crate) filtered: u64,
+}
+
 /// Expands (flatten, filter) and keys a page's records (pulled, or posted
 /// to a webhook), each given as its JSON text.
 pub(crate) fn key_records(
     mapper: &weft_scheme::Mapper,
     records: Vec<String>,
     expands: bool,
-) -> (Vec<Pulled>, u64) {
-    let mut pulled = Vec::with_capacity(records.len());
-    let mut filtered = 0u64;
+) -> Keyed {
+    let mut keyed = Keyed {
+        pulled: Vec::with_capacity(records.len()),
+        read: Vec::with_capacity(records.len()),
+        filtered: 0,
+    };
+    let mut add = |(pulled, read)| {
+        keyed.pulled.push(pulled);
+        keyed.read.push(read);
+    };
     for source in records {
         if !expands {
-            pulled.push(keyed(mapper, source));
+            add(key_one(mapper, source));
             continue;
         }
         let expanded = serde_json::from_str::<Value>(&source)
@@ -264,44 +296,52 @@ pub(crate) fn key_records(
         match expanded {
             Ok(expanded) => {
                 if expanded.is_empty() {
-                    filtered += 1;
+                    keyed.filtered += 1;
                 }
                 for r in expanded {
-                    pulled.push(keyed(mapper, r.to_string()));
+                    add(key_one(mapper, r.to_string()));
                 }
             }
-            Err(e) => {
-                let hash = content_hash(&source);
-                pulled.push(Pulled {
-                    key: format!("!unexpandable:{hash}"),
-                    hash,
+            Err(e) => add((
+                refused(
                     source,
-                    rejected: Some(format!("cannot expand the record: {e}")),
-                });
-            }
+                    "unexpandable",
+                    format!("cannot expand the record: {e}"),
+                ),
+                None,
+            )),
         }
     }
-    (pulled, filtered)
+    keyed
 }
 
-fn keyed(mapper: &weft_scheme::Mapper, source: String) -> Pulled {
+fn key_one(mapper: &weft_scheme::Mapper, source: String) -> (Pulled, Option<weft_scheme::Read>) {
+    match mapper.key_and_read(&source) {
+        Ok((key, read)) => (
+            Pulled {
+                key,
+                hash: content_hash(&source),
+                source,
+                rejected: None,
+            },
+            Some(read),
+        ),
+        Err(e) => {
+            let message = format!("cannot compute the business key: {e}");
+            (refused(source, "nokey", message), None)
+        }
+    }
+}
+
+/// A record that goes straight to the exception queue, keyed by its
+/// content so that each distinct one is kept once.
+fn refused(source: String, why: &str, message: String) -> Pulled {
     let hash = content_hash(&source);
-    let (key, rejected) = match mapper.key_text(&source) {
-        Ok(key) if !key.is_empty() => (key, None),
-        Ok(_) => (
-            format!("!nokey:{hash}"),
-            Some("the business key is empty".to_owned()),
-        ),
-        Err(e) => (
-            format!("!nokey:{hash}"),
-            Some(format!("cannot compute the business key: {e}")),
-        ),
-    };
     Pulled {
-        key,
+        key: format!("!{why}:{hash}"),
         hash,
         source,
-        rejected,
+        rejected: Some(message),
     }
 }
 

@@ -69,7 +69,11 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
         let notified = ctx.queued.notified();
         let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
         let limit = batch_size + in_flight.len();
-        let mut batch = db(&ctx.store, move |s| s.queued(&t, &n, limit, after)).await?;
+        let c = Arc::clone(ctx);
+        let mut batch = db(&ctx.store, move |s| {
+            s.queued_unless_held(&t, &n, limit, after, &|id| c.handoff.holds(id))
+        })
+        .await?;
         let scanned_to = batch.last().map(|q| q.id);
         batch.retain(|q| !in_flight.contains(&q.id));
         batch.truncate(batch_size);
@@ -123,10 +127,27 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
         };
         after = batch.last().map_or(after, |q| q.id);
         in_flight.extend(batch.iter().map(|q| q.id));
+        let batch: Vec<(Queued, Option<Document>)> = batch
+            .into_iter()
+            .map(|mut q| {
+                let document = match q.source.take() {
+                    Some(text) => Some(Document::Text(text)),
+                    None => ctx.handoff.take(q.id).map(Document::Read),
+                };
+                (q, document)
+            })
+            .collect();
         let (ctx, params) = (Arc::clone(ctx), Arc::clone(&params));
         writing.spawn(async move {
-            let ids: Vec<i64> = batch.iter().map(|q| q.id).collect();
-            let result = match write_batch(&ctx, &mut sessions, &params, batch).await {
+            let ids: Vec<i64> = batch.iter().map(|(q, _)| q.id).collect();
+            let written = match with_sources(&ctx, batch).await {
+                Ok(batch) => write_batch(&ctx, &mut sessions, &params, batch).await,
+                Err(e) => {
+                    ctx.end_with(RunStatus::Failed, e.to_string());
+                    None
+                }
+            };
+            let result = match written {
                 Some(outcomes) => {
                     if outcomes.iter().any(|o| matches!(o, Outcome::Retry { .. })) {
                         ctx.rescan.store(true, Ordering::SeqCst);
@@ -185,24 +206,64 @@ fn finish(
     }
 }
 
+/// A queued record's document, as the push gets it.
+enum Document {
+    /// Taken from the hand-off, already read for the mapping.
+    Read(weft_scheme::Read),
+    /// Read back from the ledger.
+    Text(String),
+}
+
+/// A batch's records with their documents: those the hand-off no longer
+/// held when the batch was made (dropped for a newer version, say) are
+/// read from the ledger.
+async fn with_sources(
+    ctx: &RunContext,
+    batch: Vec<(Queued, Option<Document>)>,
+) -> Result<Vec<(Queued, Document)>, EngineError> {
+    let missing: Vec<i64> = batch
+        .iter()
+        .filter(|(_, d)| d.is_none())
+        .map(|(q, _)| q.id)
+        .collect();
+    let mut read = if missing.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        db(&ctx.store, move |s| s.sources(&missing)).await?
+    };
+    batch
+        .into_iter()
+        .map(
+            |(q, document)| match document.or_else(|| read.remove(&q.id).map(Document::Text)) {
+                Some(d) => Ok((q, d)),
+                None => Err(EngineError::Internal(format!(
+                    "ledger record {} (key '{}') is queued but its document is gone",
+                    q.id, q.key
+                ))),
+            },
+        )
+        .collect()
+}
+
 /// Maps and writes one batch; `None` when the run must stop (the batch's
 /// records stay queued as they were).
 async fn write_batch(
     ctx: &Arc<RunContext>,
     sessions: &mut Sessions,
     params: &Value,
-    batch: Vec<Queued>,
+    batch: Vec<(Queued, Document)>,
 ) -> Option<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut replays = 0u64;
     // Each document's JSON is written once: joined into the batch for the
     // plugin and kept as the ledger's record of what was sent.
     let mut sendable: Vec<(Queued, String)> = Vec::with_capacity(batch.len());
-    for q in batch {
-        let mapped = ctx
-            .mapper
-            .map_text(&q.source)
-            .map_err(|e| format!("mapping: {e}"));
+    for (q, document) in batch {
+        let mapped = match &document {
+            Document::Read(read) => ctx.mapper.map_read(read),
+            Document::Text(text) => ctx.mapper.map_text(text),
+        };
+        let mapped = mapped.map_err(|e| format!("mapping: {e}"));
         match mapped {
             Ok(doc) => sendable.push((q, doc.to_string())),
             Err(message) => outcomes.push(Outcome::Failed {

@@ -117,6 +117,8 @@ pub(crate) struct RunContext {
     /// (a changed document re-queued, a failed write due again later).
     pub(crate) rescan: AtomicBool,
     pub(crate) queued: Notify,
+    /// Queued documents on their way from the pull to the push.
+    pub(crate) handoff: crate::handoff::Handoff,
     log: Mutex<Vec<serde_json::Value>>,
     logged_exchanges: Mutex<usize>,
 }
@@ -448,6 +450,7 @@ impl Engine {
             pulled_all: AtomicBool::new(push_only),
             rescan: AtomicBool::new(false),
             queued: Notify::new(),
+            handoff: crate::handoff::Handoff::new(self.options.handoff_bytes),
             log: Mutex::new(Vec::new()),
             logged_exchanges: Mutex::new(0),
         });

@@ -164,8 +164,18 @@ fn main() {
     if let Err(e) = mapper.map(&orders[0]) {
         panic!("{e}");
     }
-    // `cargo bench -p weft-scheme --bench mapping -- profile`: only the warm
-    // loop, long enough for `perf record`.
+    // `cargo bench -p weft-scheme --bench mapping -- profile` (the tree) or
+    // `-- profile-read` (the text, as a run reads it): only the warm loop,
+    // long enough for `perf record`.
+    if std::env::args().any(|a| a == "profile-read") {
+        let text = orders[7].to_string();
+        for _ in 0..100_000 {
+            if let Ok((_, read)) = mapper.key_and_read(black_box(&text)) {
+                black_box(mapper.map_read(&read).ok());
+            }
+        }
+        return;
+    }
     if std::env::args().any(|a| a == "profile") {
         for _ in 0..200_000 {
             black_box(mapper.map(black_box(&orders[7])).ok());
@@ -217,5 +227,32 @@ fn main() {
     println!(
         "key(): median {:.1} µs per purchase order",
         samples[samples.len() / 2].as_secs_f64() * 1e6
+    );
+
+    // What a run does: the pull reads each record's text once for its key
+    // and its mapping, the push maps what was read.
+    let texts: Vec<String> = orders.iter().map(Value::to_string).collect();
+    let mut read_samples: Vec<Duration> = Vec::new();
+    let mut map_samples: Vec<Duration> = Vec::new();
+    for _ in 0..31 {
+        let start = Instant::now();
+        let reads: Vec<_> = texts
+            .iter()
+            .filter_map(|t| mapper.key_and_read(black_box(t)).ok())
+            .collect();
+        read_samples.push(start.elapsed() / u32::try_from(texts.len()).unwrap_or(1));
+        let start = Instant::now();
+        for (_, r) in &reads {
+            black_box(mapper.map_read(black_box(r)).ok());
+        }
+        map_samples.push(start.elapsed() / u32::try_from(texts.len()).unwrap_or(1));
+    }
+    read_samples.sort();
+    map_samples.sort();
+    println!(
+        "key_and_read() of the text: median {:.1} µs per purchase order ({} bytes); map_read(): median {:.1} µs",
+        read_samples[read_samples.len() / 2].as_secs_f64() * 1e6,
+        texts[0].len(),
+        map_samples[map_samples.len() / 2].as_secs_f64() * 1e6
     );
 }

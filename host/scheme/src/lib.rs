@@ -46,7 +46,7 @@ mod yaml;
 
 pub use clock::{CHINA, parse_duration, parse_timezone, zone_names};
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use mapping::{LiveLookup, LookupTables, MapError, Mapper, RunVars};
+pub use mapping::{LiveLookup, LookupTables, MapError, Mapper, Read, RunVars};
 pub use model::{
     ChangePolicy, Incremental, Scheme, SignatureEncoding, SignedTimestamp, Source, Target,
     TransformStep, Webhook, WebhookAuth,

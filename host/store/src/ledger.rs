@@ -55,8 +55,9 @@ pub struct Queued {
     pub id: i64,
     /// Business key.
     pub key: String,
-    /// The record as JSON.
-    pub source: String,
+    /// The record as JSON; `None` when the caller said it holds it
+    /// already (see [`SqliteStore::queued_unless_held`]).
+    pub source: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
 }
@@ -213,6 +214,26 @@ impl SqliteStore {
         records: &[Pulled],
         position: &Position,
     ) -> Result<PageCounts, StoreError> {
+        self.commit_page_with(tenant, scheme, on_change, records, position, &mut |_, _| {})
+    }
+
+    /// [`SqliteStore::commit_page`], telling `queued` of every record it
+    /// queues (new, or changed and sent again): its index in `records` and
+    /// its ledger id, before
+    /// the transaction commits: whatever the caller keeps of it is in
+    /// place by the time anyone can read the row.
+    ///
+    /// # Errors
+    /// Database errors (nothing of the page is committed then).
+    pub fn commit_page_with(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        on_change: OnChange,
+        records: &[Pulled],
+        position: &Position,
+        queued: &mut dyn FnMut(usize, i64),
+    ) -> Result<PageCounts, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
         let mut counts = PageCounts::default();
@@ -237,7 +258,7 @@ impl SqliteStore {
             let mut note = tx.prepare_cached(
                 "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
             )?;
-            for r in records {
+            for (i, r) in records.iter().enumerate() {
                 let existing: Option<(i64, String)> = find
                     .query_row(params![tenant, scheme, r.key], |row| {
                         Ok((row.get(0)?, row.get(1)?))
@@ -252,7 +273,11 @@ impl SqliteStore {
                         insert.execute(params![
                             tenant, scheme, r.key, r.hash, status, class, r.rejected, at
                         ])?;
-                        keep_source.execute(params![tx.last_insert_rowid(), pack(&r.source)])?;
+                        let id = tx.last_insert_rowid();
+                        keep_source.execute(params![id, pack(&r.source)])?;
+                        if r.rejected.is_none() {
+                            queued(i, id);
+                        }
                         counts.new += 1;
                     }
                     Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
@@ -260,6 +285,7 @@ impl SqliteStore {
                         OnChange::Resend => {
                             requeue.execute(params![id, r.hash, at])?;
                             keep_source.execute(params![id, pack(&r.source)])?;
+                            queued(i, id);
                             counts.changed += 1;
                         }
                         OnChange::Skip => {
@@ -275,8 +301,8 @@ impl SqliteStore {
         Ok(counts)
     }
 
-    /// Up to `limit` queued records due now, oldest first, skipping ids in
-    /// `exclude` (records already in flight).
+    /// Up to `limit` queued records due now with ids above `after_id`,
+    /// oldest first.
     ///
     /// # Errors
     /// Database errors.
@@ -287,13 +313,34 @@ impl SqliteStore {
         limit: usize,
         after_id: i64,
     ) -> Result<Vec<Queued>, StoreError> {
+        self.queued_unless_held(tenant, scheme, limit, after_id, &|_| false)
+    }
+
+    /// [`SqliteStore::queued`], leaving out the source of the records
+    /// `held` says the caller has in memory: reading a document back and
+    /// unpacking it costs more than the rest of the row.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn queued_unless_held(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        limit: usize,
+        after_id: i64,
+        held: &dyn Fn(i64) -> bool,
+    ) -> Result<Vec<Queued>, StoreError> {
         let db = self.reader();
-        let mut stmt = db.prepare_cached(
-            "SELECT l.id, l.key, s.source, l.attempts FROM ledger l JOIN ledger_source s ON s.id = l.id
-             WHERE l.tenant = ?1 AND l.scheme = ?2 AND l.status = 'queued' AND l.next_attempt_at <= ?3 AND l.id > ?4
-             ORDER BY l.id LIMIT ?5",
+        // The documents are read in a second step, only for the rows the
+        // caller does not hold: joining them here would read their pages
+        // for every row.
+        let mut rows = db.prepare_cached(
+            "SELECT id, key, attempts FROM ledger
+             WHERE tenant = ?1 AND scheme = ?2 AND status = 'queued' AND next_attempt_at <= ?3 AND id > ?4
+             ORDER BY id LIMIT ?5",
         )?;
-        let rows = stmt.query_map(
+        let mut document = db.prepare_cached("SELECT source FROM ledger_source WHERE id = ?1")?;
+        let found = rows.query_map(
             params![
                 tenant,
                 scheme,
@@ -301,16 +348,55 @@ impl SqliteStore {
                 after_id,
                 i64::try_from(limit).unwrap_or(i64::MAX)
             ],
-            |r| {
-                Ok(Queued {
-                    id: r.get(0)?,
-                    key: r.get(1)?,
-                    source: r.get::<_, Packed>(2)?.0,
-                    attempts: r.get(3)?,
-                })
-            },
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut queued = Vec::new();
+        for row in found {
+            let (id, key, attempts) = row?;
+            let source = if held(id) {
+                None
+            } else {
+                // A row without its document is left out rather than sent
+                // empty; the ledger writes both in one transaction.
+                match document
+                    .query_row(params![id], |r| r.get::<_, Packed>(0))
+                    .optional()?
+                {
+                    Some(p) => Some(p.0),
+                    None => continue,
+                }
+            };
+            queued.push(Queued {
+                id,
+                key,
+                source,
+                attempts,
+            });
+        }
+        Ok(queued)
+    }
+
+    /// The kept sources of ledger rows, by id (rows that are gone are left
+    /// out).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn sources(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+        let db = self.reader();
+        let mut stmt = db.prepare_cached("SELECT source FROM ledger_source WHERE id = ?1")?;
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(p) = stmt
+                .query_row(params![id], |r| r.get::<_, Packed>(0))
+                .optional()?
+            {
+                out.insert(id, p.0);
+            }
+        }
+        Ok(out)
     }
 
     /// The earliest time (Unix ms) a queued record of the scheme is due,
@@ -521,8 +607,8 @@ mod tests {
         let queued = store
             .queued("t", "s", 10, 0)
             .unwrap_or_else(|e| panic!("{e}"));
-        let sources: Vec<&str> = queued.iter().map(|q| q.source.as_str()).collect();
-        assert_eq!(sources, [big.as_str(), r#"{"no":"B"}"#]);
+        let sources: Vec<Option<&str>> = queued.iter().map(|q| q.source.as_deref()).collect();
+        assert_eq!(sources, [Some(big.as_str()), Some(r#"{"no":"B"}"#)]);
         let (a, b) = (queued[0].id, queued[1].id);
         store
             .record_outcomes(&[
@@ -572,8 +658,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.len(), 1);
         assert_eq!(
-            (again[0].id, again[0].source.as_str()),
-            (a, r#"{"no":"A","v":2}"#)
+            (again[0].id, again[0].source.as_deref()),
+            (a, Some(r#"{"no":"A","v":2}"#))
         );
 
         // Documents go with their scheme.
@@ -589,6 +675,61 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn whoever_holds_queued_documents_is_told_of_them_and_not_given_them_back() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = setup(&dir);
+        let mut refused = pulled("C", r#"{"no":"C"}"#);
+        refused.rejected = Some("no key".into());
+        let page = [
+            pulled("A", r#"{"no":"A"}"#),
+            pulled("B", r#"{"no":"B"}"#),
+            refused,
+        ];
+        let mut told: Vec<(usize, i64)> = Vec::new();
+        store
+            .commit_page_with(
+                "t",
+                "s",
+                OnChange::Resend,
+                &page,
+                &Position::default(),
+                &mut |i, id| told.push((i, id)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let indexes: Vec<usize> = told.iter().map(|(i, _)| *i).collect();
+        assert_eq!(indexes, [0, 1]);
+        let (a, b) = (told[0].1, told[1].1);
+        let queued = store
+            .queued_unless_held("t", "s", 10, 0, &|id| id == a)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rows: Vec<(i64, Option<&str>)> =
+            queued.iter().map(|q| (q.id, q.source.as_deref())).collect();
+        assert_eq!(rows, [(a, None), (b, Some(r#"{"no":"B"}"#))]);
+        let kept = store
+            .sources(&[a, b + 1000])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept.get(&a).map(String::as_str), Some(r#"{"no":"A"}"#));
+
+        // A duplicate is not queued; a changed document is, under its id.
+        told.clear();
+        store
+            .commit_page_with(
+                "t",
+                "s",
+                OnChange::Resend,
+                &[
+                    pulled("A", r#"{"no":"A"}"#),
+                    pulled("B", r#"{"no":"B","v":2}"#),
+                ],
+                &Position::default(),
+                &mut |i, id| told.push((i, id)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(told, [(1, b)]);
     }
 
     #[test]
@@ -618,8 +759,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(queued.len(), 1);
         assert_eq!(
-            (queued[0].id, queued[0].source.as_str()),
-            (6, r#"{"no":"B"}"#)
+            (queued[0].id, queued[0].source.as_deref()),
+            (6, Some(r#"{"no":"B"}"#))
         );
     }
 }

@@ -85,6 +85,9 @@ pub(crate) struct Plans {
     pub key_need: Need,
     pub filter_need: Need,
     pub mapping_need: Need,
+    /// What `key` and `mapping` read together: a record read once at the
+    /// pull serves both.
+    pub record_need: Need,
 }
 
 /// Compiles every template of the scheme at `root`. Problems go to
@@ -174,6 +177,11 @@ pub(crate) fn compile(
                 key_need: needs::of_plan(&key, &vars),
                 filter_need: filter.map_or_else(Need::default, |f| needs::of_slot(f, &vars)),
                 mapping_need: needs::of_plan(&mapping, &vars),
+                record_need: {
+                    let mut need = needs::of_plan(&key, &vars);
+                    need.merge(&needs::of_plan(&mapping, &vars));
+                    need
+                },
                 source_params,
                 key,
                 filter,

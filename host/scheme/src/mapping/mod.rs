@@ -51,6 +51,11 @@ pub struct RunVars {
 /// Displays as `path: message`, e.g.
 /// `mapping.FSupplierId.FNumber: lookup: table 'suppliers' has no key 'GYS9'`.
 /// The engine sends such a record to the exception queue.
+/// A record as its key and mapping read it: only the fields they use,
+/// already converted for the templates.
+#[derive(Debug, Clone)]
+pub struct Read(minijinja::Value);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct MapError {
@@ -196,6 +201,38 @@ impl Mapper {
     /// # Errors
     ///
     /// The text is not JSON, or as [`Mapper::map`].
+    /// A record's business key, and the record read for its mapping
+    /// ([`Mapper::map_read`]): the text is parsed once for both.
+    ///
+    /// # Errors
+    /// The text is not JSON, or the key cannot be computed or is empty.
+    pub fn key_and_read(&self, record: &str) -> Result<(String, Read), MapError> {
+        let mut path = Path::new("source.key");
+        let ctx = self
+            .plans
+            .record_need
+            .project_text(record)
+            .map_err(|e| path.error(format!("the record is not JSON: {e}")))?;
+        let v = eval(&self.plans.key, self.program.slots(), &ctx, &mut path)?;
+        let key = key_text(&v).ok_or_else(|| path.error("the key is empty"))?;
+        Ok((key, Read(ctx)))
+    }
+
+    /// Maps a record read by [`Mapper::key_and_read`]; the same as
+    /// [`Mapper::map_text`] of its text.
+    ///
+    /// # Errors
+    /// A template fails on this record.
+    pub fn map_read(&self, record: &Read) -> Result<serde_json::Value, MapError> {
+        let mut path = Path::new("mapping");
+        eval(
+            &self.plans.mapping,
+            self.program.slots(),
+            &record.0,
+            &mut path,
+        )
+    }
+
     pub fn map_text(&self, record: &str) -> Result<serde_json::Value, MapError> {
         let mut path = Path::new("mapping");
         let ctx = self

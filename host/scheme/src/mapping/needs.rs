@@ -21,8 +21,11 @@ use minijinja::Value;
 pub(crate) struct Need {
     /// Read as a whole: convert everything below.
     whole: bool,
-    /// Fields read (of an object, or of each item of a list).
-    fields: HashMap<Box<str>, Need>,
+    /// Fields read (of an object, or of each item of a list). Looked up
+    /// for every field of every record read, so with a fast fixed hasher:
+    /// the table holds only the scheme's names, so a record's keys that
+    /// collide can cost no more than a scan of those few.
+    fields: HashMap<Box<str>, Need, foldhash::fast::FixedState>,
 }
 
 impl Need {
@@ -31,7 +34,7 @@ impl Need {
     pub fn whole() -> Self {
         Self {
             whole: true,
-            fields: HashMap::new(),
+            fields: HashMap::default(),
         }
     }
 
@@ -64,6 +67,21 @@ impl Need {
                 .entry(Box::from(first.as_str()))
                 .or_default()
                 .mark_present(rest);
+        }
+    }
+
+    /// Adds what `other` reads to what this need reads.
+    pub fn merge(&mut self, other: &Need) {
+        if self.whole {
+            return;
+        }
+        if other.whole {
+            self.whole = true;
+            self.fields.clear();
+            return;
+        }
+        for (name, need) in &other.fields {
+            self.fields.entry(name.clone()).or_default().merge(need);
         }
     }
 
@@ -389,6 +407,28 @@ mod tests {
         assert_eq!(v.ok(), Some(Ok(json!({"a": 2}))));
         assert!(need(&["a"]).project_text("{\"a\": 1").is_err());
         assert!(need(&["a"]).project_text("{\"a\": 1} trailing").is_err());
+    }
+
+    #[test]
+    fn merged_needs_read_what_either_reads() {
+        let rec = json!({"a": 1, "b": {"c": 2, "d": 3}, "xs": [{"n": 1, "m": 2}], "e": 5});
+        let mut n = need(&["a", "b.c", "xs.n"]);
+        n.merge(&need(&["b.d", "xs.m"]));
+        assert_eq!(
+            to_json(&n.project(&rec)),
+            Ok(json!({"a": 1, "b": {"c": 2, "d": 3}, "xs": [{"n": 1, "m": 2}]}))
+        );
+        n.merge(&need(&["xs"]));
+        n.merge(&need(&["b.c"]));
+        assert_eq!(
+            to_json(&n.project(&rec)),
+            Ok(json!({"a": 1, "b": {"c": 2, "d": 3}, "xs": [{"n": 1, "m": 2}]}))
+        );
+        n.merge(&Need::whole());
+        assert_eq!(to_json(&n.project(&rec)), Ok(rec.clone()));
+        let mut whole = Need::whole();
+        whole.merge(&need(&["a"]));
+        assert_eq!(to_json(&whole.project(&rec)), Ok(rec));
     }
 
     #[test]

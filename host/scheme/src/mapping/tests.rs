@@ -156,6 +156,21 @@ fn mapping_and_keying_the_text_equal_mapping_and_keying_the_tree() {
     assert!(m.map(&record).is_ok());
     assert_eq!(m.key_text(&text).ok(), m.key(&record).ok());
     assert_eq!(m.key_text(&text).ok().as_deref(), Some("CG2024001"));
+    // Read once for both, the record keys and maps the same.
+    let (key, read) = m.key_and_read(&text).expect("reads");
+    assert_eq!(key, "CG2024001");
+    assert_eq!(m.map_read(&read).ok(), m.map(&record).ok());
+    let mut keyless = record.clone();
+    keyless["purchase_no"] = json!("");
+    let e = m
+        .key_and_read(&keyless.to_string())
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref()
+            .is_some_and(|e| e.contains("source.key") && e.contains("empty")),
+        "{e:?}"
+    );
     let e = m
         .key_text("{\"purchase_no\": ")
         .err()
