@@ -260,12 +260,12 @@ async fn write_batch(
     let mut sendable: Vec<(Queued, String)> = Vec::with_capacity(batch.len());
     for (q, document) in batch {
         let mapped = match &document {
-            Document::Read(read) => ctx.mapper.map_read(read),
-            Document::Text(text) => ctx.mapper.map_text(text),
+            Document::Read(read) => ctx.mapper.map_read_json(read),
+            Document::Text(text) => ctx.mapper.map_text_json(text),
         };
         let mapped = mapped.map_err(|e| format!("mapping: {e}"));
         match mapped {
-            Ok(doc) => sendable.push((q, doc.to_string())),
+            Ok(doc) => sendable.push((q, doc)),
             Err(message) => outcomes.push(Outcome::Failed {
                 id: q.id,
                 mapped: None,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use weft_plugin_sdk::{Error, Page, Result};
@@ -59,31 +59,176 @@ pub fn page_from_reply(
 /// A reply's top-level members, each kept as its JSON text.
 pub type RawMembers<'a> = BTreeMap<String, &'a RawValue>;
 
-/// [`page_from_reply`] over a reply whose members were left as JSON text:
-/// the list's records go to the host as the text 旺店通 sent, never parsed
-/// into a tree and written out again (most of a read's cost for pages of
-/// large documents).
+/// A reply read in one pass: its members as JSON text, and the records of
+/// its list found on the way. A page of 100 purchase orders is half a
+/// megabyte; reading it once for the members and again for the list's
+/// records was most of the guest's cost of a read.
+#[derive(Debug, Default)]
+pub struct RawReply<'a> {
+    /// Every member but the list.
+    pub members: RawMembers<'a>,
+    /// The list.
+    pub list: RawList<'a>,
+}
+
+/// The list member of a reply.
+#[derive(Debug, Default)]
+pub enum RawList<'a> {
+    /// Missing or `null`.
+    #[default]
+    Absent,
+    /// An array: each record as the JSON text 旺店通 sent.
+    Records(Vec<&'a RawValue>),
+    /// Something else, described.
+    Other(&'static str),
+}
+
+impl<'a> RawReply<'a> {
+    /// Reads `text`, a JSON object whose member `list_key` holds the
+    /// records.
+    ///
+    /// # Errors
+    /// The text is not a JSON object.
+    pub fn parse(text: &'a str, list_key: &str) -> serde_json::Result<Self> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let reply = de::DeserializeSeed::deserialize(ReplySeed(list_key), &mut de)?;
+        de.end()?;
+        Ok(reply)
+    }
+}
+
+struct ReplySeed<'k>(&'k str);
+
+impl<'de> de::DeserializeSeed<'de> for ReplySeed<'_> {
+    type Value = RawReply<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for ReplySeed<'_> {
+    type Value = RawReply<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut reply = RawReply::default();
+        // A repeated member keeps its last value, as a map would.
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.0 {
+                reply.list = map.next_value_seed(ListSeed)?;
+            } else {
+                reply.members.insert(key, map.next_value()?);
+            }
+        }
+        Ok(reply)
+    }
+}
+
+struct ListSeed;
+
+impl<'de> de::DeserializeSeed<'de> for ListSeed {
+    type Value = RawList<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for ListSeed {
+    type Value = RawList<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Absent)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Absent)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(record) = seq.next_element::<&'de RawValue>()? {
+            records.push(record);
+        }
+        Ok(RawList::Records(records))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(RawList::Other("an object"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Other("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Other("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Other("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Other("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<Self::Value, E> {
+        Ok(RawList::Other("a string"))
+    }
+}
+
+/// [`page_from_reply`] over a reply read by [`RawReply::parse`]: the list's
+/// records go to the host as the text 旺店通 sent, never parsed into a tree
+/// and written out again.
 ///
 /// # Errors
 /// `fatal` when the list is not an array.
 pub fn page_from_raw_reply(
-    reply: &RawMembers<'_>,
+    reply: &RawReply<'_>,
     list_key: &str,
     cursor: &Cursor,
     page_size: u32,
 ) -> Result<Page> {
-    let list = reply.get(list_key).map(|raw| raw.get()).unwrap_or("null");
-    // Only the array's element boundaries are scanned, not their content.
-    let items: Vec<&RawValue> = match serde_json::from_str::<Option<Vec<&RawValue>>>(list) {
-        Ok(items) => items.unwrap_or_default(),
-        Err(_) => {
+    let items: &[&RawValue] = match &reply.list {
+        RawList::Absent => &[],
+        RawList::Records(items) => items,
+        RawList::Other(what) => {
             return Err(Error::fatal(format!(
-                "旺店通 answered '{list_key}' with {list} instead of a list"
+                "旺店通 answered '{list_key}' with {what} instead of a list"
             )));
         }
     };
     let total = if cursor.page_no == 0 {
         reply
+            .members
             .get("total_count")
             .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
             .as_ref()
@@ -95,7 +240,17 @@ pub fn page_from_raw_reply(
     let mut page = if got == 0 {
         Page::from_values(Vec::new())
     } else {
-        Page::from_raw_records(list.to_owned())
+        let mut text =
+            String::with_capacity(items.iter().map(|r| r.get().len() + 1).sum::<usize>() + 1);
+        text.push('[');
+        for (i, record) in items.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(record.get());
+        }
+        text.push(']');
+        Page::from_raw_records(text)
     };
     if let Some(total) = total {
         page = page.total(total);
@@ -139,8 +294,8 @@ mod tests {
     }
 
     fn raw_page(body: &str, list_key: &str, cursor: &Cursor, size: u32) -> Result<Page> {
-        let members: RawMembers<'_> = serde_json::from_str(body).expect("reply");
-        page_from_raw_reply(&members, list_key, cursor, size)
+        let reply = RawReply::parse(body, list_key).expect("reply");
+        page_from_raw_reply(&reply, list_key, cursor, size)
     }
 
     #[test]
@@ -180,14 +335,33 @@ mod tests {
             assert!(page.records().is_empty() && page.raw_records().is_none());
             assert_eq!(page.next_cursor(), None);
         }
-        let err = raw_page(
-            r#"{"code":0,"purchase_list":{"a":1}}"#,
-            "purchase_list",
-            &Cursor::default(),
-            2,
-        )
-        .expect_err("not a list");
-        assert!(err.to_string().contains("instead of a list"), "{err}");
+        for (body, what) in [
+            (r#"{"code":0,"purchase_list":{"a":[1]}}"#, "an object"),
+            (r#"{"code":0,"purchase_list":"x"}"#, "a string"),
+            (r#"{"code":0,"purchase_list":7}"#, "a number"),
+        ] {
+            let err =
+                raw_page(body, "purchase_list", &Cursor::default(), 2).expect_err("not a list");
+            assert!(
+                err.to_string()
+                    .contains(&format!("with {what} instead of a list")),
+                "{err}"
+            );
+        }
+        // The list may come anywhere among the members, and the last of a
+        // repeated member counts.
+        let body = r#"{"purchase_list":[{"a":1}],"code":0,"purchase_list":[{"b":2}, {"c":[3]}],"total_count":9}"#;
+        let reply = RawReply::parse(body, "purchase_list").expect("reply");
+        assert_eq!(
+            reply.members.keys().collect::<Vec<_>>(),
+            ["code", "total_count"]
+        );
+        let page =
+            page_from_raw_reply(&reply, "purchase_list", &Cursor::default(), 2).expect("page");
+        assert_eq!(page.raw_records(), Some(r#"[{"b":2},{"c":[3]}]"#));
+        assert_eq!(page.known_total(), Some(9));
+        assert!(RawReply::parse("[1]", "purchase_list").is_err());
+        assert!(RawReply::parse(r#"{"purchase_list":[{"a":1}]} x"#, "purchase_list").is_err());
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn read<P: ListParams>(
     let fields = page_fields(&params, cursor.page_no)?;
     let response = openapi2::request(&config, name, fields, clock::now_unix_secs()).send()?;
     let context = |e: weft_plugin_sdk::Error| e.context(format!("{name}.php"));
-    let reply = openapi2::interpret_raw(&response).map_err(context)?;
+    let reply = openapi2::interpret_raw(&response, list_key).map_err(context)?;
     paging::page_from_raw_reply(&reply, list_key, &cursor, params.page_size()).map_err(context)
 }
 
@@ -223,7 +223,7 @@ mod tests {
         let mut bytes = 0;
         let start = std::time::Instant::now();
         for _ in 0..rounds {
-            let reply = openapi2::interpret_raw(&response).expect("reply");
+            let reply = openapi2::interpret_raw(&response, "purchase_list").expect("reply");
             let page = weft_wdt_api::paging::page_from_raw_reply(
                 &reply,
                 "purchase_list",

@@ -8,7 +8,7 @@ use weft_plugin_sdk::http::{Request, Response, classify_status};
 use weft_plugin_sdk::{Error, Result};
 use weft_signing::{clock, wdt};
 use weft_wdt_api::codes::classify;
-use weft_wdt_api::paging::RawMembers;
+use weft_wdt_api::paging::RawReply;
 
 use crate::config::WdtConfig;
 
@@ -83,12 +83,13 @@ pub fn interpret(response: &Response) -> Result<Map<String, Value>> {
     }
 }
 
-/// [`interpret`] that leaves the reply's members as JSON text, so that a
-/// list can go to the host as 旺店通 sent it.
+/// [`interpret`] that leaves the reply's members as JSON text and finds
+/// the records of `list_key` in the same pass, so that they can go to the
+/// host as 旺店通 sent them.
 ///
 /// # Errors
 /// As [`interpret`].
-pub fn interpret_raw(response: &Response) -> Result<RawMembers<'_>> {
+pub fn interpret_raw<'r>(response: &'r Response, list_key: &str) -> Result<RawReply<'r>> {
     if !(200..300).contains(&response.status) {
         return Err(classify_status(
             response.status,
@@ -96,9 +97,9 @@ pub fn interpret_raw(response: &Response) -> Result<RawMembers<'_>> {
             &response.body,
         ));
     }
-    let reply: RawMembers<'_> = std::str::from_utf8(&response.body)
+    let reply = std::str::from_utf8(&response.body)
         .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+        .and_then(|text| RawReply::parse(text, list_key).map_err(|e| e.to_string()))
         .map_err(|e| {
             Error::transient(format!(
                 "HTTP {}: 旺店通's reply is not the JSON object expected ({e})",
@@ -107,6 +108,7 @@ pub fn interpret_raw(response: &Response) -> Result<RawMembers<'_>> {
         })?;
     let member = |name: &str| {
         reply
+            .members
             .get(name)
             .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
     };

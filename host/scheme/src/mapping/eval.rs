@@ -28,15 +28,15 @@ impl<'p> Path<'p> {
         Self(vec![Seg::Key(root)])
     }
 
-    fn push_key(&mut self, key: &'p str) {
+    pub(crate) fn push_key(&mut self, key: &'p str) {
         self.0.push(Seg::Key(key));
     }
 
-    fn push_index(&mut self, i: usize) {
+    pub(crate) fn push_index(&mut self, i: usize) {
         self.0.push(Seg::Index(i));
     }
 
-    fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         self.0.pop();
     }
 
@@ -178,7 +178,7 @@ fn fill<'p>(
 /// The rows of a list value: a list's items, one object as one row (APIs
 /// that send a single detail row without its list), nothing for a missing
 /// list.
-fn rows(list: &Value, name: &str) -> Result<Vec<Value>, String> {
+pub(crate) fn rows(list: &Value, name: &str) -> Result<Vec<Value>, String> {
     match list.kind() {
         ValueKind::Undefined | ValueKind::None => Ok(Vec::new()),
         ValueKind::Seq | ValueKind::Iterable => list
@@ -190,7 +190,7 @@ fn rows(list: &Value, name: &str) -> Result<Vec<Value>, String> {
     }
 }
 
-fn eval_each<'p>(
+pub(crate) fn eval_each<'p>(
     each: &'p Each,
     slots: &[Slot<'_>],
     ctx: &Value,

@@ -13,6 +13,7 @@ mod lookup;
 mod needs;
 mod program;
 mod template;
+mod text;
 mod values;
 
 use std::collections::HashMap;
@@ -231,6 +232,47 @@ impl Mapper {
             &record.0,
             &mut path,
         )
+    }
+
+    /// [`Mapper::map_read`] as JSON text, written without building the
+    /// document first (fields in the scheme's order).
+    ///
+    /// # Errors
+    /// A template fails on this record.
+    pub fn map_read_json(&self, record: &Read) -> Result<String, MapError> {
+        Self::json(|path, out| {
+            text::write(
+                &self.plans.mapping,
+                self.program.slots(),
+                &record.0,
+                path,
+                out,
+            )
+        })
+    }
+
+    /// [`Mapper::map_text`] as JSON text, as [`Mapper::map_read_json`].
+    ///
+    /// # Errors
+    /// The text is not JSON, or a template fails on this record.
+    pub fn map_text_json(&self, record: &str) -> Result<String, MapError> {
+        let ctx = self
+            .plans
+            .mapping_need
+            .project_text(record)
+            .map_err(|e| Path::new("mapping").error(format!("the record is not JSON: {e}")))?;
+        Self::json(|path, out| {
+            text::write(&self.plans.mapping, self.program.slots(), &ctx, path, out)
+        })
+    }
+
+    fn json<'p>(
+        write: impl FnOnce(&mut Path<'p>, &mut Vec<u8>) -> Result<(), MapError>,
+    ) -> Result<String, MapError> {
+        let mut path = Path::new("mapping");
+        let mut out = Vec::with_capacity(1024);
+        write(&mut path, &mut out)?;
+        String::from_utf8(out).map_err(|e| path.error(format!("internal error: {e}")))
     }
 
     pub fn map_text(&self, record: &str) -> Result<serde_json::Value, MapError> {

@@ -30,10 +30,27 @@ fn mapper_with(mapping: &str, extra: &str, tenant: &LookupTables) -> Mapper {
     }
 }
 
+/// Mapping that checks on the way that mapping the record's text straight
+/// to JSON text agrees: the same document, or the same error.
+trait Checked {
+    fn map_checked(&self, record: &Value) -> Result<Value, MapError>;
+}
+
+impl Checked for Mapper {
+    fn map_checked(&self, record: &Value) -> Result<Value, MapError> {
+        let mapped = self.map(record);
+        let written = self
+            .map_text_json(&record.to_string())
+            .map(|t| serde_json::from_str::<Value>(&t).unwrap_or_else(|e| panic!("{e}: {t}")));
+        assert_eq!(written, mapped, "written as text, of {record}");
+        mapped
+    }
+}
+
 /// Maps `record` with a one-field mapping `F: <value>`.
 fn one(value: &str, record: Value) -> Result<Value, MapError> {
     let m = mapper(&format!("  F: {value}\n"));
-    m.map(&record).map(|doc| doc["F"].clone())
+    m.map_checked(&record).map(|doc| doc["F"].clone())
 }
 
 fn ok(value: &str, record: Value) -> Value {
@@ -121,7 +138,7 @@ fn the_sketch_parses_and_maps() {
     assert_eq!(records[1]["details_list"]["spec_no"], "A02");
     assert_eq!(records[1]["purchase_no"], "CG2024001");
     assert_eq!(m.key(&records[0]).expect("key"), "CG2024001");
-    let doc = m.map(&records[0]).expect("maps");
+    let doc = m.map_checked(&records[0]).expect("maps");
     assert_eq!(
         doc,
         json!({
@@ -160,6 +177,11 @@ fn mapping_and_keying_the_text_equal_mapping_and_keying_the_tree() {
     let (key, read) = m.key_and_read(&text).expect("reads");
     assert_eq!(key, "CG2024001");
     assert_eq!(m.map_read(&read).ok(), m.map(&record).ok());
+    // Written straight to text, the document parses to the same value.
+    let parsed =
+        |t: Result<String, MapError>| t.ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    assert_eq!(parsed(m.map_read_json(&read)), m.map(&record).ok());
+    assert_eq!(parsed(m.map_text_json(&text)), m.map(&record).ok());
     let mut keyless = record.clone();
     keyless["purchase_no"] = json!("");
     let e = m
@@ -226,7 +248,7 @@ fn qeasy_spellings() {
         "",
         &LookupTables::new(),
     );
-    let doc = m.map(&order()).expect("maps");
+    let doc = m.map_checked(&order()).expect("maps");
     assert_eq!(doc["FBillNo"], "CG2024001");
     assert_eq!(doc["FEntity"][0]["FQty"], "2.0000");
     assert_eq!(doc["FEntity"][1]["FShort"], "A02");
@@ -258,7 +280,7 @@ fn each_blocks() {
     );
     let mut r = order();
     r["groups"] = json!([{"name": "a", "items": [1, 2]}, {"name": "b", "items": []}]);
-    let doc = m.map(&r).expect("maps");
+    let doc = m.map_checked(&r).expect("maps");
     assert_eq!(doc["E"], json!([{"n": "1"}, {"n": "2"}]));
     assert_eq!(doc["V"], json!(["3", "2", "1"]));
     assert_eq!(
@@ -267,12 +289,12 @@ fn each_blocks() {
     );
     // A missing list gives no entries; one object is one row.
     let doc = m
-        .map(&json!({"details_list": {"rec_id": "9", "num": "1"}}))
+        .map_checked(&json!({"details_list": {"rec_id": "9", "num": "1"}}))
         .expect("maps");
     assert_eq!(doc["E"], json!([{"n": "9"}]));
     assert_eq!(doc["Nested"], json!([]));
     let e = m
-        .map(&json!({"details_list": "oops"}))
+        .map_checked(&json!({"details_list": "oops"}))
         .expect_err("not a list");
     assert_eq!(e.path, "mapping.E");
     assert!(e.message.contains("not a list"), "{e}");
@@ -283,7 +305,7 @@ fn group_by_merges_rows_and_sums_fields() {
     let m = mapper(
         "  E:\n    each: details_list\n    group_by: \"{{ details_list.spec_no }}\"\n    sum: [FQty, Amount.Value]\n    map:\n      FMaterialId: \"{{ details_list.spec_no }}\"\n      FQty: \"{{ details_list.num | number }}\"\n      Amount: { Value: \"{{ details_list.num }}\" }\n      FNote: \"{{ details_list.rec_id }}\"\n",
     );
-    let doc = m.map(&order()).expect("maps");
+    let doc = m.map_checked(&order()).expect("maps");
     assert_eq!(
         doc["E"],
         json!([
@@ -308,7 +330,7 @@ fn group_by_merges_rows_and_sums_fields() {
         "  E:\n    each: xs\n    group_by: \"{{ xs.k }}\"\n    sum: [q]\n    map: { q: \"{{ xs.q }}\" }\n",
     );
     let e = m
-        .map(&json!({"xs": [{"k": 1, "q": "1"}, {"k": 1, "q": "x"}]}))
+        .map_checked(&json!({"xs": [{"k": 1, "q": "1"}, {"k": 1, "q": "x"}]}))
         .expect_err("not numeric");
     assert_eq!(
         e.to_string(),
@@ -323,7 +345,7 @@ fn runtime_errors_name_the_path() {
     );
     let mut r = order();
     r["details_list"][2]["num"] = json!("两个");
-    let e = m.map(&r).expect_err("not a number");
+    let e = m.map_checked(&r).expect_err("not a number");
     assert_eq!(e.path, "mapping.FPOOrderEntry[2].FQty");
     assert_eq!(e.message, "number: '两个' is not a number");
     assert_eq!(
@@ -441,7 +463,7 @@ fn dates_and_times() {
         &LookupTables::new(),
     );
     let doc = m
-        .map(&json!({"u": 1_704_038_400, "t": "2024-01-01 00:00:00"}))
+        .map_checked(&json!({"u": 1_704_038_400, "t": "2024-01-01 00:00:00"}))
         .expect("maps");
     assert_eq!(doc, json!({"F": "2023-12-31 16:00:00", "G": 1_704_067_200}));
 }
@@ -500,7 +522,7 @@ fn lookups_static_live_and_tenant() {
     let mapping = "  S: \"{{ s | lookup('suppliers') }}\"\n  D: \"{{ s | lookup('suppliers', default='0000') }}\"\n  W: \"{{ w | lookup('warehouses') }}\"\n  M: \"{{ m | lookup('materials', default=none) }}\"\n  N: \"{{ n | lookup('suppliers') }}\"\n";
     let mut m = mapper_with(mapping, extra, &tenant);
     let e = m
-        .map(&json!({"s": "GYS001", "w": "WH1", "m": "A01", "n": 1}))
+        .map_checked(&json!({"s": "GYS001", "w": "WH1", "m": "A01", "n": 1}))
         .expect_err("not loaded");
     assert_eq!(
         e.to_string(),
@@ -511,25 +533,25 @@ fn lookups_static_live_and_tenant() {
         .expect("renders");
     m.set_live_table("materials", table);
     let doc = m
-        .map(&json!({"s": "GYS001", "w": "WH1", "m": "A01", "n": 1}))
+        .map_checked(&json!({"s": "GYS001", "w": "WH1", "m": "A01", "n": 1}))
         .expect("maps");
     assert_eq!(
         doc,
         json!({"S": "0003", "D": "0003", "W": {"FNumber": "CK001"}, "M": "螺丝", "N": "one"})
     );
     let doc = m
-        .map(&json!({"s": "GYS001", "w": "WH1", "m": "B09", "n": 1}))
+        .map_checked(&json!({"s": "GYS001", "w": "WH1", "m": "B09", "n": 1}))
         .expect("default");
     assert_eq!(doc["M"], Value::Null);
     let e = m
-        .map(&json!({"s": "GYS009", "w": "WH1", "m": "A01", "n": 1}))
+        .map_checked(&json!({"s": "GYS009", "w": "WH1", "m": "A01", "n": 1}))
         .expect_err("no key");
     assert_eq!(
         e.to_string(),
         "mapping.S: lookup: table 'suppliers' has no key 'GYS009'"
     );
     let e = m
-        .map(&json!({"w": "WH1", "m": "A01", "n": 1}))
+        .map_checked(&json!({"w": "WH1", "m": "A01", "n": 1}))
         .expect_err("no key");
     assert_eq!(
         e.to_string(),
@@ -626,7 +648,7 @@ fn each_over_a_computed_list_and_object_defaults() {
         "lookups:\n  warehouses: { WH01: { FNumber: CK009 } }\n",
         &LookupTables::new(),
     );
-    let doc = m.map(&order()).expect("maps");
+    let doc = m.map_checked(&order()).expect("maps");
     assert_eq!(
         doc,
         json!({"L": ["1-A01", "3-A01"], "W": {"FNumber": "CK001"}})
@@ -639,7 +661,7 @@ fn only_read_fields_are_converted_but_every_read_works() {
     let m = mapper(
         "  count: \"{{ details_list | length }}\"\n  first: \"{{ details_list[0].num }}\"\n  loop: \"{% for d in details_list %}{{ d.rec_id }}{% endfor %}\"\n  keys: \"{{ details_list[0] | length }}\"\n  E:\n    each: details_list\n    map: { s: \"{{ spec_no }}\", t: \"{{ row.tax }}\", h: \"{{ provider_no }}\", w: \"{{ details_list['price'] }}\" }\n",
     );
-    let doc = m.map(&order()).expect("maps");
+    let doc = m.map_checked(&order()).expect("maps");
     assert_eq!(doc["count"], 3);
     assert_eq!(doc["first"], "2.0000");
     assert_eq!(doc["loop"], "123");
