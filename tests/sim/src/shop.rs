@@ -64,7 +64,7 @@ pub fn shop_amount(v: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -103,6 +103,27 @@ fn order(t: &JackyunTrade, master: &MasterData) -> Value {
     })
 }
 
+/// `page`, `per_page`, `updated_from`, `updated_to`, or the message of a
+/// 400 naming the bad one.
+fn page_query(q: &HashMap<String, String>) -> Result<(usize, usize, i64, i64), String> {
+    let number = |name: &str, default: usize| match q.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("{name} '{v}' is not a whole number")),
+    };
+    let time = |name: &str, default: i64| match q.get(name).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => parse_china(v).ok_or_else(|| format!("{name} '{v}' is not yyyy-MM-dd HH:mm:ss")),
+    };
+    Ok((
+        number("page", 1)?,
+        number("per_page", 20)?,
+        time("updated_from", i64::MIN)?,
+        time("updated_to", i64::MAX)?,
+    ))
+}
+
 pub(crate) async fn orders(
     State(state): State<Arc<SimState>>,
     headers: HeaderMap,
@@ -116,39 +137,9 @@ pub(crate) async fn orders(
     if given != Some(token.as_str()) {
         return error(StatusCode::UNAUTHORIZED, "invalid token");
     }
-    let number = |name: &str, default: usize| -> Result<usize, Response> {
-        match q.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse().map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    format!("{name} '{v}' is not a whole number"),
-                )
-            }),
-        }
-    };
-    let time = |name: &str, default: i64| -> Result<i64, Response> {
-        match q.get(name).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(v) => parse_china(v).ok_or_else(|| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    format!("{name} '{v}' is not yyyy-MM-dd HH:mm:ss"),
-                )
-            }),
-        }
-    };
-    let parsed = (|| {
-        Ok::<_, Response>((
-            number("page", 1)?,
-            number("per_page", 20)?,
-            time("updated_from", i64::MIN)?,
-            time("updated_to", i64::MAX)?,
-        ))
-    })();
-    let (page, per_page, from, to) = match parsed {
+    let (page, per_page, from, to) = match page_query(&q) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
         return error(

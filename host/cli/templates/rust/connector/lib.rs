@@ -56,7 +56,11 @@ impl Settings {
             .iter()
             .map(|(k, v)| format!("{k}={}", percent_encode(v)))
             .collect();
-        let url = format!("{}{path}?{}", self.base_url.trim_end_matches('/'), query.join("&"));
+        let url = format!(
+            "{}{path}?{}",
+            self.base_url.trim_end_matches('/'),
+            query.join("&")
+        );
         // 401/403 become `auth`, 429 `rate-limited`, 5xx `transient`.
         Request::get(url)
             .header("accept", "application/json")
@@ -87,7 +91,12 @@ impl Connector for Plugin {
         Ok(())
     }
 
-    fn read(ctx: &Context, operation: &str, params: Params, cursor: Option<String>) -> Result<Page> {
+    fn read(
+        ctx: &Context,
+        operation: &str,
+        params: Params,
+        cursor: Option<String>,
+    ) -> Result<Page> {
         if operation != "orders" {
             return Err(Error::fatal(format!("unknown operation '{operation}'")));
         }
@@ -95,7 +104,10 @@ impl Connector for Plugin {
         let p: OrdersParams = params.parse()?;
         let page: u64 = decode_cursor(cursor.as_deref())?.unwrap_or(1);
         let per_page = u64::from(p.page_size.unwrap_or(50).clamp(1, 100));
-        let mut query = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+        let mut query = vec![
+            ("page", page.to_string()),
+            ("per_page", per_page.to_string()),
+        ];
         if let Some(from) = p.updated_from {
             query.push(("updated_from", from));
         }

@@ -14,7 +14,13 @@ fn stamps_every_order_from_the_simulators() {
     let input = orders.to_string();
 
     let out = home.ok(
-        &["plugin", "transform", "__NAME__", "--config", r#"{"field": "channel", "value": "shop"}"#],
+        &[
+            "plugin",
+            "transform",
+            "__NAME__",
+            "--config",
+            r#"{"field": "channel", "value": "shop"}"#,
+        ],
         Some(&input),
     );
     let out: Vec<Value> = serde_json::from_str(&out).expect("a JSON array of records");
@@ -27,9 +33,18 @@ fn stamps_every_order_from_the_simulators() {
 
     // A config without `value` breaks the config schema: the call fails.
     let (ok, _, stderr) = home.weft(
-        &["plugin", "transform", "__NAME__", "--config", r#"{"field": "channel"}"#],
+        &[
+            "plugin",
+            "transform",
+            "__NAME__",
+            "--config",
+            r#"{"field": "channel"}"#,
+        ],
         Some(&input),
     );
     assert!(!ok, "a bad config must fail");
-    assert!(stderr.contains("value"), "the error names the missing field: {stderr}");
+    assert!(
+        stderr.contains("value"),
+        "the error names the missing field: {stderr}"
+    );
 }
