@@ -55,23 +55,27 @@ class PluginError extends Error {
   }
 }
 
+const isDigitOrPoint = (c) => (c >= "0" && c <= "9") || c === ".";
+
 function stripCurrency(text) {
-  let changed = true;
-  while (changed) {
-    changed = false;
-    text = text.trim();
-    for (const mark of CURRENCY) {
-      if (text.startsWith(mark)) {
-        text = text.slice(mark.length);
-        changed = true;
-      }
-      if (text.endsWith(mark)) {
-        text = text.slice(0, text.length - mark.length);
-        changed = true;
-      }
+  for (;;) {
+    // Every currency mark starts and ends with a non-digit, so text that
+    // starts and ends with a digit has none left. This interpreter (no JIT
+    // inside WebAssembly) pays for each string call: the common case
+    // should make few.
+    if (isDigitOrPoint(text.charAt(0)) && isDigitOrPoint(text.charAt(text.length - 1))) {
+      return text;
     }
+    text = text.trim();
+    const head = CURRENCY.find((mark) => text.startsWith(mark));
+    if (head !== undefined) {
+      text = text.slice(head.length);
+      continue;
+    }
+    const tail = CURRENCY.find((mark) => text.endsWith(mark));
+    if (tail === undefined) return text;
+    text = text.slice(0, text.length - tail.length);
   }
-  return text;
 }
 
 // '¥1,234.505' -> 1234.51 (decimals 2); null when `value` is not an amount.
