@@ -110,6 +110,27 @@ fn python_and_javascript_plugins_carry_shop_orders_into_k3cloud() {
         assert_eq!(count(&outcome, "failed"), 0, "{plugin}: {outcome:#}");
     }
 
+    // A preview shows records as the mapping sees them: after the
+    // transform, amounts are numbers and SKUs material numbers.
+    let preview = demo.ok(&[
+        "scheme",
+        "preview",
+        "shop-orders-js",
+        "--tenant",
+        crate::e2e::TENANT,
+    ]);
+    assert!(
+        preview.stdout.contains("\"FNumber\": \"SKU"),
+        "{}",
+        preview.stdout
+    );
+    assert!(!preview.stdout.contains('¥'), "{}", preview.stdout);
+    assert!(
+        !preview.stdout.contains("mapping error"),
+        "{}",
+        preview.stdout
+    );
+
     // The shop serves the 吉客云 trades dataset in its own shape; the trade
     // each order came from says what K3Cloud must hold.
     let trades: BTreeMap<String, Value> = demo
