@@ -12,7 +12,10 @@ setup:
     rustup target add wasm32-wasip2 >/dev/null
     command -v cargo-nextest >/dev/null || {{cargo}} install cargo-nextest --locked
     # The official Kingdee Python SDK, which the K3Cloud simulator must satisfy.
-    test -x .venv/bin/python || python3 -m venv .venv
+    # A venv copied or moved from elsewhere still installs into its old
+    # place (its scripts name the old interpreter): make a new one.
+    test "$(.venv/bin/python -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "$PWD/.venv" \
+        || { rm -rf .venv && python3 -m venv .venv; }
     .venv/bin/pip install --quiet --disable-pip-version-check -r tests/sim/python/requirements.txt
 
 # Build the plugins (WebAssembly components, wasm32-wasip2 only).
@@ -23,11 +26,68 @@ build-plugins: setup
 build: build-plugins
     {{cargo}} build --release --workspace
 
-# Run every test: host and end-to-end tests, then the plugins' native unit
-# tests (signing vectors, request building, reply parsing).
-test: build
+# The example plugins' toolchains, pinned: componentize-py into .venv
+# (plugins/examples/python/requirements.txt) and componentize-js into
+# plugins/examples/js/node_modules (package.json pins exact versions,
+# package-lock.json the whole tree). Installs only when
+# a pin changed, so a second run touches no registry.
+setup-examples: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    req=plugins/examples/python/requirements.txt
+    if ! cmp -s "$req" .venv/.examples-requirements; then
+        .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+        cp "$req" .venv/.examples-requirements
+    fi
+    js=plugins/examples/js
+    if ! cmp -s "$js/package-lock.json" "$js/node_modules/.weft-installed-lock"; then
+        # `npm install --no-save` installs what the lockfile pins without
+        # rewriting it; `npm ci` (npm 11) refuses this lockfile because
+        # componentize's optional per-platform packages for other systems
+        # are not in it.
+        (cd "$js" && npm install --no-save --no-audit --no-fund --loglevel=error)
+        cp "$js/package-lock.json" "$js/node_modules/.weft-installed-lock"
+    fi
+
+# Build the Python and JavaScript example plugins into
+# plugins/target/examples/ (the Rust one builds with the other plugins).
+# Idempotent: a component is rebuilt only when its sources, the WIT or its
+# toolchain pin changed (componentize-py takes ~12 s per component).
+build-examples: setup-examples
+    #!/usr/bin/env bash
+    set -euo pipefail
+    out=plugins/target/examples
+    mkdir -p "$out"
+    stale() { # OUTPUT SOURCES...: missing, or older than a source
+        local o=$1; shift
+        [ ! -f "$o" ] || [ -n "$(find "$@" -type f -newer "$o" -not -path '*/__pycache__/*' -print -quit)" ]
+    }
+    py() { # WORLD DIR OUTPUT
+        if stale "$3" "$2" wit plugins/examples/python/requirements.txt; then
+            echo "componentize-py: $2 -> $3"
+            .venv/bin/componentize-py -d wit -w "$1" componentize -p "$2" app -o "$3.part" >/dev/null
+            mv "$3.part" "$3"
+        fi
+    }
+    py transform plugins/examples/python/order-normalise "$out/order_normalise_py.wasm"
+    py connector plugins/examples/python/shop "$out/shop_py.wasm"
+    js=plugins/examples/js
+    if stale "$out/order_normalise_js.wasm" "$js/order-normalise" wit "$js/package-lock.json"; then
+        echo "componentize-js: $js/order-normalise -> $out/order_normalise_js.wasm"
+        "$js/node_modules/.bin/componentize-js" --wit wit --world-name transform \
+            --disable http fetch-event -o "$out/order_normalise_js.wasm.part" \
+            "$js/order-normalise/normalise.js" >/dev/null
+        mv "$out/order_normalise_js.wasm.part" "$out/order_normalise_js.wasm"
+    fi
+
+# Run every test: host and end-to-end tests (the example plugins in
+# Python and JavaScript and the `weft plugin new` scaffolds included), then
+# the plugins' native unit tests (signing vectors, request building, reply
+# parsing) and the Python example's own unit tests.
+test: build build-examples
     {{cargo}} nextest run --release --workspace --no-fail-fast
     cd plugins && {{cargo}} test --target x86_64-unknown-linux-gnu --workspace
+    cd plugins/examples/python/order-normalise && python3 -m unittest --quiet
 
 # Lints as CI would run them.
 lint:
@@ -38,9 +98,16 @@ lint:
 
 # Benchmarks: plugin call overhead (medians), then end-to-end throughput of
 # the purchase-order scheme (WEFT_BENCH_ORDERS, default 100000) and peak RSS.
-bench: build
+bench: build build-examples
     {{cargo}} bench -p weft-runtime --bench plugin_calls
     {{cargo}} bench -p weft-tests --bench throughput
+    {{cargo}} bench -p weft-tests --bench languages
+
+# The same transform in Rust, Python and JavaScript: install time
+# (validation and precompilation) and per-call latency on a 1,000-record
+# page (medians).
+bench-languages: build build-examples
+    {{cargo}} bench -p weft-tests --bench languages
 
 # The main job, end to end: start the simulators, install the plugins, create
 # the demo tenant and its connections, run the four pulled seed schemes and

@@ -1,7 +1,9 @@
 //! weft's end-to-end tests, one binary (it links once: on a 2-core machine
 //! that matters), a module per topic. Plugins are built beforehand by
 //! `just build-plugins`; the tests find them in
-//! `plugins/target/wasm32-wasip2/release/` (or `$WEFT_PLUGIN_DIR`).
+//! `plugins/target/wasm32-wasip2/release/` (or `$WEFT_PLUGIN_DIR`), and the
+//! Python and JavaScript examples, built by `just build-examples`, in
+//! `plugins/target/examples/` (or `$WEFT_EXAMPLE_DIR`).
 
 mod support;
 
@@ -10,5 +12,7 @@ mod cli_plugins;
 mod connectors;
 mod contract;
 mod e2e;
+mod examples;
 mod http_json;
 mod sandbox;
+mod scaffold;

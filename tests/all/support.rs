@@ -164,3 +164,18 @@ pub fn plugin_path(crate_name: &str) -> PathBuf {
         .unwrap_or_else(|| repo_root().join("plugins/target/wasm32-wasip2/release"));
     dir.join(format!("{}.wasm", crate_name.replace('-', "_")))
 }
+
+/// The path of an example plugin built by `just build-examples` (Python
+/// and JavaScript components, in `plugins/target/examples/`).
+pub fn example_path(file_stem: &str) -> PathBuf {
+    let dir = std::env::var_os("WEFT_EXAMPLE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("plugins/target/examples"));
+    let path = dir.join(format!("{file_stem}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing; build the example plugins with `just build-examples` (just test does)",
+        path.display()
+    );
+    path
+}

@@ -1,4 +1,4 @@
-//! Human output: tables and sizes.
+//! Human output: tables, sizes and plugin logs.
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{ContentArrangement, Table};
@@ -29,4 +29,35 @@ pub fn size(bytes: u64) -> String {
 pub fn json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// Writes a plugin call's log to stderr, one line per entry, so that a
+/// person trying a plugin by hand sees what it said and which requests it
+/// made, while stdout stays the call's JSON result.
+pub fn plugin_log(entries: &[weft_runtime::LogEntry]) {
+    use weft_runtime::LogEntry;
+    for entry in entries {
+        match entry {
+            LogEntry::Line(line) => {
+                let fields: String = line
+                    .fields
+                    .iter()
+                    .map(|(k, v)| format!(" {k}={v}"))
+                    .collect();
+                eprintln!(
+                    "[{:?} {:?}] {}{fields}",
+                    line.source,
+                    line.level,
+                    line.message.trim_end()
+                );
+            }
+            LogEntry::Http(x) => {
+                let status = x.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                eprintln!(
+                    "[http] {} {} -> {status} ({} ms)",
+                    x.method, x.url, x.duration_ms
+                );
+            }
+        }
+    }
 }

@@ -113,8 +113,28 @@ impl Engine {
             )
             .await
             .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
+        // The mapping sees what a run would give it: the page after the
+        // scheme's transforms, in order.
+        let mut page_records = page.records;
+        for step in &scheme.transforms {
+            let plugin = self
+                .plugins
+                .load(&weft_plugins::PluginSpec {
+                    name: step.plugin.clone(),
+                    version: None,
+                })
+                .await?;
+            let mut session = plugin
+                .transform()
+                .await
+                .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
+            page_records = session
+                .transform(&step.config, &page_records)
+                .await
+                .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
+        }
         let mut records = Vec::new();
-        for record in page.records.iter().map(weft_runtime::record_tree) {
+        for record in page_records.iter().map(weft_runtime::record_tree) {
             let expanded = match mapper.expand(record.clone()) {
                 Ok(e) => e,
                 Err(e) => {

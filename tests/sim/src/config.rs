@@ -164,6 +164,23 @@ pub struct Credentials {
     pub jackyun: JackyunCredentials,
     pub k3cloud: K3Credentials,
     pub jdy: JdyCredentials,
+    /// The plain JSON storefront of the example plugins (`shop`).
+    pub shop: ShopCredentials,
+}
+
+/// The storefront's bearer token.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShopCredentials {
+    pub token: String,
+}
+
+impl Default for ShopCredentials {
+    fn default() -> Self {
+        ShopCredentials {
+            token: "weft-shop-token".into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -37,6 +37,7 @@ mod k3cloud;
 mod qimen;
 mod seeded;
 mod server;
+pub mod shop;
 pub mod signing;
 mod state;
 pub mod system;

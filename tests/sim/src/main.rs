@@ -119,6 +119,8 @@ struct Cli {
     jdy_app_key: Option<String>,
     #[arg(long)]
     jdy_app_secret: Option<String>,
+    #[arg(long)]
+    shop_token: Option<String>,
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -189,6 +191,7 @@ impl Cli {
         set(&mut k.jdy.client_secret, self.jdy_client_secret);
         set(&mut k.jdy.app_key, self.jdy_app_key);
         set(&mut k.jdy.app_secret, self.jdy_app_secret);
+        set(&mut k.shop.token, self.shop_token);
         Ok((c, self.json))
     }
 }
@@ -265,6 +268,10 @@ fn announce(sim: &SimHandle, json: bool) {
         k.jdy.client_secret,
         k.jdy.app_key,
         k.jdy.app_secret
+    );
+    say!(
+        "  shop     {o}/shop/v1/orders  token={} (a plain JSON storefront for the example plugins)",
+        k.shop.token
     );
     say!("  control  {o}/_sim/health");
     say!("  datasets {}", sizes.join(" "));

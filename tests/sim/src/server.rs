@@ -26,7 +26,7 @@ use crate::faults::Faults;
 use crate::inspect::ReceivedLog;
 use crate::state::{SimState, lock};
 use crate::system::System;
-use crate::{clock, jackyun, jdy, jst, k3cloud, qimen, wdt, wire};
+use crate::{clock, jackyun, jdy, jst, k3cloud, qimen, shop, wdt, wire};
 
 const FIXED_PATHS: [&str; 7] = [
     "/router/qm",
@@ -46,6 +46,7 @@ fn check_jdy_path(path: &str) -> Result<(), SimError> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
         && !FIXED_PATHS.contains(&path)
         && !path.starts_with("/_sim/")
+        && !path.starts_with("/shop/")
         && !path.starts_with("/openapi2/")
         && !path.to_ascii_lowercase().starts_with("/k3cloud/");
     if valid {
@@ -70,6 +71,7 @@ fn routes(state: Arc<SimState>) -> Router {
         .route("/openWeb/auth/getInitToken", post(jst::init_token))
         .route("/openWeb/auth/refreshToken", post(jst::refresh_token))
         .route("/open/openapi/do", post(jackyun::open_api))
+        .route("/shop/v1/orders", get(shop::orders))
         .route(
             "/jdyconnector/app_management/kingdee_auth_token",
             get(

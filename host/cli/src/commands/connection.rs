@@ -71,6 +71,29 @@ pub enum ConnectionCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Read pages of a source operation through a connection and print
+    /// their records as JSON, without a scheme and without touching the
+    /// ledger: the quickest way to try a connector against a live system
+    /// or the simulators. The plugin's log goes to stderr.
+    Read {
+        /// The connection's name.
+        name: String,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The source operation.
+        #[arg(long)]
+        operation: String,
+        /// The operation's params, a JSON object.
+        #[arg(long, default_value = "{}")]
+        params: String,
+        /// Start from this cursor instead of the first page.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Pages to read at most; 0 reads to the end.
+        #[arg(long, default_value_t = 1)]
+        pages: u32,
+    },
     /// Remove a connection.
     Remove {
         /// The connection's name.
@@ -187,12 +210,114 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
             println!("{t}");
         }
         ConnectionCommand::Check { name, tenant } => check(home, &store, &tenant, &name).await?,
+        ConnectionCommand::Read {
+            name,
+            tenant,
+            operation,
+            params,
+            cursor,
+            pages,
+        } => {
+            let params: serde_json::Value = serde_json::from_str(&params)
+                .with_context(|| format!("--params is not JSON: {params}"))?;
+            let read = ReadRequest {
+                operation,
+                params,
+                cursor,
+                pages,
+            };
+            read_pages(home, &store, &tenant, &name, read).await?;
+        }
         ConnectionCommand::Remove { name, tenant } => {
             store.remove_connection(&tenant, &name)?;
             println!("removed connection {name} of tenant {tenant}");
         }
     }
     Ok(())
+}
+
+/// What `weft connection read` reads.
+struct ReadRequest {
+    operation: String,
+    params: serde_json::Value,
+    cursor: Option<String>,
+    pages: u32,
+}
+
+async fn read_pages(
+    home: &Path,
+    store: &SqliteStore,
+    tenant: &str,
+    name: &str,
+    read: ReadRequest,
+) -> Result<()> {
+    let connection = store.connection(tenant, name)?;
+    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
+    let spec = PluginSpec {
+        name: connection.plugin.clone(),
+        version: None,
+    };
+    let plugin = plugins.load(&spec).await?;
+    let Some(info) = plugin.connector_info() else {
+        bail!("{} is not a connector", connection.plugin);
+    };
+    let known = info
+        .operations
+        .iter()
+        .any(|op| op.id == read.operation && op.direction == weft_runtime::Direction::Source);
+    if !known {
+        bail!(
+            "{} has no source operation '{}'; see `weft plugin inspect {}`",
+            connection.plugin,
+            read.operation,
+            connection.plugin
+        );
+    }
+    let (config, allowed_addresses) = store.connection_config(tenant, name, info)?;
+    let mut session = plugin
+        .connector(
+            CallIdentity {
+                tenant: tenant.to_owned(),
+                ..CallIdentity::default()
+            },
+            Connection {
+                name: name.to_owned(),
+                config,
+                allowed_addresses,
+                rate_gate: None,
+            },
+        )
+        .await?;
+    let mut records = Vec::new();
+    let mut cursor = read.cursor;
+    let mut pages = 0u32;
+    let mut total = None;
+    loop {
+        let page = session
+            .read(&read.operation, &read.params, cursor.as_deref())
+            .await;
+        output::plugin_log(&session.take_log());
+        let page = page.with_context(|| {
+            format!(
+                "reading page {} of {} through connection {name}",
+                pages + 1,
+                read.operation
+            )
+        })?;
+        pages += 1;
+        total = page.total.or(total);
+        records.extend(page.records.iter().map(weft_runtime::record_tree));
+        cursor = page.next;
+        if cursor.is_none() || (read.pages != 0 && pages >= read.pages) {
+            break;
+        }
+    }
+    output::json(&serde_json::json!({
+        "records": records,
+        "pages": pages,
+        "next": cursor,
+        "total": total,
+    }))
 }
 
 async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Result<()> {

@@ -5,5 +5,6 @@ pub mod lookup;
 pub mod plugin;
 pub mod records;
 pub mod runs;
+pub mod scaffold;
 pub mod scheme;
 pub mod tenant;

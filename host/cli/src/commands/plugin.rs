@@ -1,9 +1,9 @@
-//! `weft plugin install|list|inspect|remove`.
+//! `weft plugin install|list|inspect|transform|new|remove`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use serde_json::Value;
 use weft_plugins::{InstallOutcome, Manifest, PluginSpec, PluginStore};
@@ -39,6 +39,22 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run an installed transform on records and print what it returns:
+    /// the quickest way to try a transform by hand or from a test. The
+    /// plugin's log goes to stderr.
+    Transform {
+        /// name or name@version.
+        plugin: PluginSpec,
+        /// The step's config, a JSON object.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// A file holding a JSON array of records; `-` reads stdin.
+        #[arg(long, default_value = "-")]
+        records: PathBuf,
+    },
+    /// Start a new plugin project: sources, the WIT contract, a build
+    /// recipe, a README and a test against the simulators.
+    New(crate::commands::scaffold::NewArgs),
     /// Remove an installed plugin.
     Remove {
         /// name or name@version.
@@ -55,11 +71,21 @@ fn open_store(home: &Path) -> Result<PluginStore> {
 }
 
 pub async fn run(home: &Path, command: PluginCommand) -> Result<()> {
+    // Scaffolding needs neither the store nor a runtime.
+    if let PluginCommand::New(args) = &command {
+        return crate::commands::scaffold::run(args);
+    }
     let store = open_store(home)?;
     match command {
         PluginCommand::Install { file, force, json } => install(&store, &file, force, json).await,
         PluginCommand::List { json } => list(&store, json),
         PluginCommand::Inspect { plugin, json } => inspect(&store, &plugin, json),
+        PluginCommand::Transform {
+            plugin,
+            config,
+            records,
+        } => transform(&store, &plugin, &config, &records).await,
+        PluginCommand::New(args) => crate::commands::scaffold::run(&args),
         PluginCommand::Remove {
             plugin,
             all_versions,
@@ -103,6 +129,34 @@ async fn install(store: &PluginStore, file: &Path, force: bool, json: bool) -> R
             );
         }
     }
+    Ok(())
+}
+
+async fn transform(
+    store: &PluginStore,
+    spec: &PluginSpec,
+    config: &str,
+    records: &Path,
+) -> Result<()> {
+    let config: Value =
+        serde_json::from_str(config).with_context(|| format!("--config is not JSON: {config}"))?;
+    let text = if records == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read records from stdin")?
+    } else {
+        std::fs::read_to_string(records)
+            .with_context(|| format!("cannot read {}", records.display()))?
+    };
+    let batch: Vec<weft_runtime::RawRecord> =
+        serde_json::from_str(&text).context("the records must be a JSON array of objects")?;
+    let plugin = store.load(spec).await?;
+    if plugin.transform_info().is_none() {
+        bail!("{spec} is a connector, not a transform");
+    }
+    let mut session = plugin.transform().await?;
+    let out = session.transform(&config, &batch).await;
+    output::plugin_log(&session.take_log());
+    let out = out.with_context(|| format!("{spec} failed"))?;
+    println!("{}", weft_runtime::records_text(&out));
     Ok(())
 }
 
