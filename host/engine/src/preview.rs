@@ -116,20 +116,18 @@ impl Engine {
         // The mapping sees what a run would give it: the page after the
         // scheme's transforms, in order.
         let mut page_records = page.records;
-        for step in &scheme.transforms {
-            let plugin = self
-                .plugins
-                .load(&weft_plugins::PluginSpec {
-                    name: step.plugin.clone(),
-                    version: None,
-                })
-                .await?;
+        for ((plugin, config), step) in self
+            .transforms(scheme)
+            .await?
+            .iter()
+            .zip(&scheme.transforms)
+        {
             let mut session = plugin
                 .transform()
                 .await
                 .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
             page_records = session
-                .transform(&step.config, &page_records)
+                .transform(config, &page_records)
                 .await
                 .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
         }

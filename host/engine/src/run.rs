@@ -405,17 +405,7 @@ impl Engine {
                     Direction::Target,
                 )
                 .await?;
-            let mut transforms = Vec::new();
-            for step in &scheme.transforms {
-                let plugin = self
-                    .plugins
-                    .load(&weft_plugins::PluginSpec {
-                        name: step.plugin.clone(),
-                        version: None,
-                    })
-                    .await?;
-                transforms.push((plugin, step.config.clone()));
-            }
+            let transforms = self.transforms(&scheme).await?;
             self.fill_live_lookups(&identity, &mut mapper).await?;
             Ok::<_, EngineError>((source, target, transforms))
         }
@@ -492,6 +482,25 @@ impl Engine {
             error,
             counts,
         })
+    }
+
+    /// The scheme's transform plugins, loaded, each with its config.
+    pub(crate) async fn transforms(
+        &self,
+        scheme: &Scheme,
+    ) -> Result<Vec<(Arc<weft_runtime::LoadedPlugin>, serde_json::Value)>, EngineError> {
+        let mut transforms = Vec::with_capacity(scheme.transforms.len());
+        for step in &scheme.transforms {
+            let plugin = self
+                .plugins
+                .load(&weft_plugins::PluginSpec {
+                    name: step.plugin.clone(),
+                    version: None,
+                })
+                .await?;
+            transforms.push((plugin, step.config.clone()));
+        }
+        Ok(transforms)
     }
 
     /// Reads every live lookup table through its connector.

@@ -251,43 +251,21 @@ async fn read_pages(
     name: &str,
     read: ReadRequest,
 ) -> Result<()> {
-    let connection = store.connection(tenant, name)?;
-    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
-    let spec = PluginSpec {
-        name: connection.plugin.clone(),
-        version: None,
-    };
-    let plugin = plugins.load(&spec).await?;
-    let Some(info) = plugin.connector_info() else {
-        bail!("{} is not a connector", connection.plugin);
-    };
-    let known = info
-        .operations
-        .iter()
-        .any(|op| op.id == read.operation && op.direction == weft_runtime::Direction::Source);
-    if !known {
-        bail!(
-            "{} has no source operation '{}'; see `weft plugin inspect {}`",
-            connection.plugin,
-            read.operation,
-            connection.plugin
-        );
-    }
-    let (config, allowed_addresses) = store.connection_config(tenant, name, info)?;
-    let mut session = plugin
-        .connector(
-            CallIdentity {
-                tenant: tenant.to_owned(),
-                ..CallIdentity::default()
-            },
-            Connection {
-                name: name.to_owned(),
-                config,
-                allowed_addresses,
-                rate_gate: None,
-            },
-        )
-        .await?;
+    let (_, mut session) = open_session(home, store, tenant, name, |info, plugin| {
+        let known = info
+            .operations
+            .iter()
+            .any(|op| op.id == read.operation && op.direction == weft_runtime::Direction::Source);
+        if known {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(
+                "{plugin} has no source operation '{}'; see `weft plugin inspect {plugin}`",
+                read.operation
+            ))
+        }
+    })
+    .await?;
     let mut records = Vec::new();
     let mut cursor = read.cursor;
     let mut pages = 0u32;
@@ -320,7 +298,15 @@ async fn read_pages(
     }))
 }
 
-async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Result<()> {
+/// The plugin behind the tenant's connection `name`, and a session of it,
+/// once `accept` has looked at its description (and its name).
+async fn open_session(
+    home: &Path,
+    store: &SqliteStore,
+    tenant: &str,
+    name: &str,
+    accept: impl FnOnce(&weft_runtime::ConnectorInfo, &str) -> Result<()>,
+) -> Result<(String, weft_runtime::ConnectorSession)> {
     let connection = store.connection(tenant, name)?;
     let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
     let spec = PluginSpec {
@@ -331,8 +317,9 @@ async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Re
     let Some(info) = plugin.connector_info() else {
         bail!("{} is not a connector", connection.plugin);
     };
+    accept(info, &connection.plugin)?;
     let (config, allowed_addresses) = store.connection_config(tenant, name, info)?;
-    let mut session = plugin
+    let session = plugin
         .connector(
             CallIdentity {
                 tenant: tenant.to_owned(),
@@ -346,6 +333,11 @@ async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Re
             },
         )
         .await?;
+    Ok((connection.plugin, session))
+}
+
+async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Result<()> {
+    let (plugin, mut session) = open_session(home, store, tenant, name, |_, _| Ok(())).await?;
     let outcome = session.check().await;
     for entry in session.take_log() {
         if let LogEntry::Http(x) = entry {
@@ -355,10 +347,7 @@ async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Re
     }
     match outcome {
         Ok(()) => {
-            println!(
-                "connection {name} of tenant {tenant} works ({})",
-                connection.plugin
-            );
+            println!("connection {name} of tenant {tenant} works ({plugin})");
             Ok(())
         }
         Err(e) => bail!("connection {name} of tenant {tenant} failed its check: {e}"),

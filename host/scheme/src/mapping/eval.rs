@@ -190,6 +190,30 @@ pub(crate) fn rows(list: &Value, name: &str) -> Result<Vec<Value>, String> {
     }
 }
 
+/// What the templates of an `each` see for one row (see [`RowScope`]), or
+/// `None` when the block's filter leaves the row out.
+pub(crate) fn row_scope(
+    each: &Each,
+    slots: &[Slot<'_>],
+    ctx: &Value,
+    row: Value,
+    path: &Path<'_>,
+) -> Result<Option<Value>, MapError> {
+    let scope = Value::from_object(RowScope {
+        binding: each.binding.clone(),
+        row,
+        parent: ctx.clone(),
+    });
+    if let Some(filter) = each.filter {
+        let keep =
+            slot_value(slots, filter, &scope).map_err(|m| path.error(format!("filter: {m}")))?;
+        if !keep.is_true() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(scope))
+}
+
 pub(crate) fn eval_each<'p>(
     each: &'p Each,
     slots: &[Slot<'_>],
@@ -202,19 +226,10 @@ pub(crate) fn eval_each<'p>(
     let mut groups: HashMap<String, usize> = HashMap::new();
     for (i, row) in rows.into_iter().enumerate() {
         path.push_index(i);
-        let scope = Value::from_object(RowScope {
-            binding: each.binding.clone(),
-            row,
-            parent: ctx.clone(),
-        });
-        if let Some(filter) = each.filter {
-            let keep = slot_value(slots, filter, &scope)
-                .map_err(|m| path.error(format!("filter: {m}")))?;
-            if !keep.is_true() {
-                path.pop();
-                continue;
-            }
-        }
+        let Some(scope) = row_scope(each, slots, ctx, row, path)? else {
+            path.pop();
+            continue;
+        };
         let item = eval(&each.item, slots, &scope, path)?;
         match &each.group_by {
             None => out.push(item),

@@ -13,9 +13,9 @@ use minijinja::value::ValueKind;
 
 use super::MapError;
 use super::compile::{Each, Plan};
-use super::eval::{Path, eval_each, rows, runtime_message, slot_value};
+use super::eval::{Path, eval_each, row_scope, rows, runtime_message, slot_value};
 use super::program::Slot;
-use super::values::{RowScope, to_json};
+use super::values::to_json;
 
 /// Appends the JSON of `plan` for the scope `ctx` to `out`. On an error,
 /// `out` holds a partial document; the caller drops it.
@@ -44,33 +44,9 @@ pub(crate) fn write<'p>(
                 write_value(&v, out, path)
             }
         },
-        Plan::Object(fields) => {
-            out.push(b'{');
-            for (i, (k, p)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(&**k, out, path)?;
-                out.push(b':');
-                path.push_key(k);
-                write(p, slots, ctx, path, out)?;
-                path.pop();
-            }
-            out.push(b'}');
-            Ok(())
-        }
-        Plan::Array(items) => {
-            out.push(b'[');
-            for (i, p) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                path.push_index(i);
-                write(p, slots, ctx, path, out)?;
-                path.pop();
-            }
-            out.push(b']');
-            Ok(())
+        // Without a batch's values, `fill` evaluates each field itself.
+        Plan::Object(_) | Plan::Array(_) => {
+            fill(plan, slots, ctx, path, &mut std::iter::empty(), out)
         }
         Plan::Each(each) if each.group_by.is_none() => write_each(each, slots, ctx, path, out),
         // Merged rows add up fields of items already made: they are built
@@ -153,19 +129,10 @@ fn write_each<'p>(
     let mut first = true;
     for (i, row) in rows.into_iter().enumerate() {
         path.push_index(i);
-        let scope = Value::from_object(RowScope {
-            binding: each.binding.clone(),
-            row,
-            parent: ctx.clone(),
-        });
-        if let Some(filter) = each.filter {
-            let keep = slot_value(slots, filter, &scope)
-                .map_err(|m| path.error(format!("filter: {m}")))?;
-            if !keep.is_true() {
-                path.pop();
-                continue;
-            }
-        }
+        let Some(scope) = row_scope(each, slots, ctx, row, path)? else {
+            path.pop();
+            continue;
+        };
         if !first {
             out.push(b',');
         }
