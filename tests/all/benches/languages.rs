@@ -84,16 +84,9 @@ fn page() -> Vec<Value> {
         .collect()
 }
 
+/// An amount in cents as the storefront writes it (`¥1,234.50`).
 fn shop_amount(cents: usize) -> String {
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("¥{grouped}.{:02}", cents % 100)
+    weft_sim::shop::shop_amount(i64::try_from(cents).unwrap_or(i64::MAX / 100) * 100)
 }
 
 fn config() -> Value {

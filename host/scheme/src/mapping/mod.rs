@@ -179,29 +179,6 @@ impl Mapper {
         key_text(&v).ok_or_else(|| path.error("the key is empty"))
     }
 
-    /// [`Mapper::key`] of a record given as its JSON text, reading only
-    /// the fields the key uses.
-    ///
-    /// # Errors
-    ///
-    /// The text is not JSON, the template fails, or gives an empty key.
-    pub fn key_text(&self, record: &str) -> Result<String, MapError> {
-        let mut path = Path::new("source.key");
-        let ctx = self
-            .plans
-            .key_need
-            .project_text(record)
-            .map_err(|e| path.error(format!("the record is not JSON: {e}")))?;
-        let v = eval(&self.plans.key, self.program.slots(), &ctx, &mut path)?;
-        key_text(&v).ok_or_else(|| path.error("the key is empty"))
-    }
-
-    /// [`Mapper::map`] of a record given as its JSON text, reading only the
-    /// fields the mapping uses.
-    ///
-    /// # Errors
-    ///
-    /// The text is not JSON, or as [`Mapper::map`].
     /// A record's business key, and the record read for its mapping
     /// ([`Mapper::map_read`]): the text is parsed once for both.
     ///
@@ -220,7 +197,7 @@ impl Mapper {
     }
 
     /// Maps a record read by [`Mapper::key_and_read`]; the same as
-    /// [`Mapper::map_text`] of its text.
+    /// [`Mapper::map`] of the record.
     ///
     /// # Errors
     /// A template fails on this record.
@@ -251,7 +228,9 @@ impl Mapper {
         })
     }
 
-    /// [`Mapper::map_text`] as JSON text, as [`Mapper::map_read_json`].
+    /// [`Mapper::map`] of a record given as its JSON text, written as
+    /// [`Mapper::map_read_json`] writes, reading only the fields the mapping
+    /// uses.
     ///
     /// # Errors
     /// The text is not JSON, or a template fails on this record.
@@ -273,16 +252,6 @@ impl Mapper {
         let mut out = Vec::with_capacity(1024);
         write(&mut path, &mut out)?;
         String::from_utf8(out).map_err(|e| path.error(format!("internal error: {e}")))
-    }
-
-    pub fn map_text(&self, record: &str) -> Result<serde_json::Value, MapError> {
-        let mut path = Path::new("mapping");
-        let ctx = self
-            .plans
-            .mapping_need
-            .project_text(record)
-            .map_err(|e| path.error(format!("the record is not JSON: {e}")))?;
-        eval(&self.plans.mapping, self.program.slots(), &ctx, &mut path)
     }
 
     /// Push side: the target document of one record.
