@@ -16,3 +16,4 @@ mod examples;
 mod http_json;
 mod sandbox;
 mod scaffold;
+mod serve;

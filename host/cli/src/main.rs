@@ -76,6 +76,9 @@ enum Command {
     /// A tenant's lookup tables.
     #[command(subcommand)]
     Lookup(commands::lookup::LookupCommand),
+    /// Serve: run schemes on their schedules, take webhooks, answer the
+    /// REST API (/api/v1) and Prometheus (/metrics).
+    Serve(commands::serve::ServeArgs),
 }
 
 /// The engine over `home`'s store and plugins.
@@ -93,7 +96,7 @@ fn engine(home: &std::path::Path, http_timeout: f64) -> anyhow::Result<weft_engi
     ))
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Ok(s),
         _ => Err(format!(
@@ -121,7 +124,12 @@ fn init_tracing(format: LogFormat, verbose: u8) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format, cli.verbose);
+    // A service's log is its record of what happened: info by default.
+    let verbose = match cli.command {
+        Command::Serve(_) => cli.verbose.max(1),
+        _ => cli.verbose,
+    };
+    init_tracing(cli.log_format, verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -138,7 +146,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Plugin(cmd) => commands::plugin::run(&home, cmd).await,
             Command::Tenant(cmd) => commands::tenant::run(&home, cmd),
-            Command::Connection(cmd) => commands::connection::run(&home, cmd).await,
+            Command::Connection(cmd) => {
+                commands::connection::run(&engine(&home, http_timeout)?, cmd).await
+            }
             Command::Scheme(cmd) => commands::scheme::run(&engine(&home, http_timeout)?, cmd).await,
             Command::Records(cmd) => {
                 commands::records::run(&engine(&home, http_timeout)?, cmd).await
@@ -147,6 +157,7 @@ fn main() -> ExitCode {
             Command::Lookup(cmd) => {
                 commands::lookup::run(&weft_store::SqliteStore::open(&home)?, cmd)
             }
+            Command::Serve(args) => commands::serve::run(engine(&home, http_timeout)?, args).await,
         }
     });
     match result {

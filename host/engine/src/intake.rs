@@ -219,6 +219,7 @@ impl Engine {
                 stop: None,
                 progress: None,
                 push_only: true,
+                started: None,
             };
             match self.run(request).await {
                 Ok(outcome) => return Ok(IntakePush::Ran(outcome)),

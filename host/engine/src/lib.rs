@@ -12,6 +12,8 @@
 //! [`Engine::intake`] authenticates one, commits its records to the ledger
 //! as a pulled page would be, and pushes them.
 
+mod catalog;
+mod connections;
 mod counts;
 mod endpoint;
 mod gates;
@@ -27,6 +29,8 @@ mod window;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use catalog::{Checked, SchemeProblems};
+pub use connections::CheckReport;
 pub use counts::RunCounts;
 pub use gates::{ConnectionGate, Gates};
 pub use intake::{Accepted, EnvHookSecrets, HookSecrets, IntakeOutcome, IntakePush};
@@ -63,6 +67,10 @@ pub enum EngineError {
     /// A plugin call failed before the run could begin (lookups, preview).
     #[error("{0}")]
     Call(String),
+    /// Input that does not fit what it is for (a connection's settings,
+    /// a transform named as a connector); every problem named.
+    #[error("{0}")]
+    Invalid(String),
     /// A blocking task died.
     #[error("internal error: {0}")]
     Internal(String),

@@ -36,7 +36,7 @@ impl Trigger {
 }
 
 /// A request to run a scheme.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunRequest {
     /// Tenant.
     pub tenant: String,
@@ -53,6 +53,9 @@ pub struct RunRequest {
     /// of a webhook scheme are always push-only: its records arrive
     /// through [`Engine::intake`], and a run writes what they queued.
     pub push_only: bool,
+    /// Receives the run's id as soon as the run is recorded (an API
+    /// answers "started" with it, long before the run ends).
+    pub started: Option<tokio::sync::oneshot::Sender<String>>,
 }
 
 /// How a run ended.
@@ -305,6 +308,7 @@ impl Engine {
             stop,
             progress,
             push_only,
+            started,
         } = request;
         let owner = weft_store::lease_owner();
         let lease_secs = self.options.lease_secs;
@@ -334,6 +338,7 @@ impl Engine {
                 stop,
                 progress,
                 push_only,
+                started,
             )
             .await;
         heartbeat.abort();
@@ -373,9 +378,14 @@ impl Engine {
         stop: Option<watch::Receiver<bool>>,
         progress: Option<watch::Sender<RunCounts>>,
         push_only: bool,
+        started: Option<tokio::sync::oneshot::Sender<String>>,
     ) -> Result<RunOutcome, EngineError> {
         let (t, n) = (tenant.to_owned(), scheme_name.to_owned());
         let run_id = db(&self.store, move |s| s.start_run(&t, &n, trigger.as_str())).await?;
+        if let Some(started) = started {
+            // Nobody waiting for the id is no reason to stop the run.
+            let _ = started.send(run_id.clone());
+        }
         let (t, n, r) = (tenant.to_owned(), scheme_name.to_owned(), run_id.clone());
         db(&self.store, move |s| s.stop_orphaned_runs(&t, &n, &r)).await?;
         let identity = CallIdentity {

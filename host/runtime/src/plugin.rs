@@ -6,6 +6,7 @@
 //! copy-on-write memory images.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
@@ -143,6 +144,8 @@ impl LoadedPlugin {
             },
             redactor: Redactor::new(secrets),
             rate_gate: connection.rate_gate.clone(),
+            tenant: identity.tenant.clone(),
+            connection: connection.name.clone(),
         };
         let mut instance = Instance::open(&self.runtime, &self.name(), Some(grant)).await?;
         let outcome = tokio::time::timeout(
@@ -209,6 +212,9 @@ struct Instance {
     runtime: Arc<RuntimeInner>,
     plugin: String,
     unusable: Option<String>,
+    /// The call under way (`read`, `write`, ...) and when it began: the
+    /// latency metric's labels and value.
+    call: (&'static str, Instant),
     _permit: OwnedSemaphorePermit,
 }
 
@@ -238,6 +244,7 @@ impl Instance {
             runtime: Arc::clone(runtime),
             plugin: plugin.to_owned(),
             unusable: None,
+            call: ("instantiate", Instant::now()),
             _permit: permit,
         })
     }
@@ -251,7 +258,7 @@ impl Instance {
 
     /// Prepares a call: refuses a poisoned instance or oversized input, and
     /// restarts the CPU clock and deadline.
-    fn begin(&mut self, input_bytes: usize) -> Result<(), CallError> {
+    fn begin(&mut self, call: &'static str, input_bytes: usize) -> Result<(), CallError> {
         if let Some(reason) = &self.unusable {
             return Err(self.sandbox(Violation::Unusable(reason.clone())));
         }
@@ -264,6 +271,7 @@ impl Instance {
         }
         self.store.data_mut().clock.restart();
         self.store.set_epoch_deadline(1);
+        self.call = (call, Instant::now());
         Ok(())
     }
 
@@ -271,6 +279,18 @@ impl Instance {
     /// error; a trap or timeout poisons the instance for the rest of the
     /// batch.
     fn finish<T>(&mut self, outcome: Timed<T>) -> Result<T, CallError> {
+        let (call, began) = self.call;
+        metrics::histogram!(
+            "weft_plugin_call_seconds",
+            "plugin" => self.plugin.clone(),
+            "call" => call,
+            "outcome" => match &outcome {
+                Ok(Ok(_)) => "returned",
+                Ok(Err(_)) => "trapped",
+                Err(_) => "timed_out",
+            }
+        )
+        .record(began.elapsed().as_secs_f64());
         let result = match outcome {
             Err(_) => {
                 self.store.data_mut().collect_output();
@@ -392,7 +412,7 @@ impl ConnectorSession {
     /// # Errors
     /// The plugin's classified error or the sandbox's.
     pub async fn check(&mut self) -> Result<(), CallError> {
-        self.instance.begin(self.context.config.len())?;
+        self.instance.begin("check", self.context.config.len())?;
         let api = self.bindings.weft_plugin_connector_api();
         let outcome = tokio::time::timeout(
             self.instance.runtime.limits.call_timeout,
@@ -413,8 +433,10 @@ impl ConnectorSession {
         cursor: Option<&str>,
     ) -> Result<Page, CallError> {
         let params = params.to_string();
-        self.instance
-            .begin(params.len() + cursor.map_or(0, str::len) + self.context.config.len())?;
+        self.instance.begin(
+            "read",
+            params.len() + cursor.map_or(0, str::len) + self.context.config.len(),
+        )?;
         let api = self.bindings.weft_plugin_connector_api();
         let outcome = tokio::time::timeout(
             self.instance.runtime.limits.call_timeout,
@@ -472,8 +494,10 @@ impl ConnectorSession {
         count: usize,
     ) -> Result<Vec<WriteOutcome>, CallError> {
         let params = params.to_string();
-        self.instance
-            .begin(params.len() + records_json.len() + self.context.config.len())?;
+        self.instance.begin(
+            "write",
+            params.len() + records_json.len() + self.context.config.len(),
+        )?;
         let api = self.bindings.weft_plugin_connector_api();
         let outcome = tokio::time::timeout(
             self.instance.runtime.limits.call_timeout,
@@ -505,8 +529,10 @@ impl ConnectorSession {
         operation: &str,
         request: WebhookRequest,
     ) -> Result<WebhookReply, CallError> {
-        self.instance
-            .begin(request.body.len() + request.query.len() + self.context.config.len())?;
+        self.instance.begin(
+            "webhook",
+            request.body.len() + request.query.len() + self.context.config.len(),
+        )?;
         let request = v0_1::webhook_request(request);
         let api = self.bindings.weft_plugin_connector_api();
         let outcome = tokio::time::timeout(
@@ -558,7 +584,8 @@ impl TransformSession {
     ) -> Result<Vec<RawRecord>, CallError> {
         let config = config.to_string();
         let records_json = records_text(records);
-        self.instance.begin(config.len() + records_json.len())?;
+        self.instance
+            .begin("transform", config.len() + records_json.len())?;
         let api = self.bindings.weft_plugin_transform_api();
         let outcome = tokio::time::timeout(
             self.instance.runtime.limits.call_timeout,

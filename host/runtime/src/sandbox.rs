@@ -197,6 +197,10 @@ pub(crate) struct EgressGrant {
     pub(crate) policy: EgressPolicy,
     pub(crate) redactor: Redactor,
     pub(crate) rate_gate: Option<Arc<dyn crate::plugin::RateGate>>,
+    /// Whose connection this is, for the egress metrics.
+    pub(crate) tenant: String,
+    /// The connection's name.
+    pub(crate) connection: String,
 }
 
 /// The data of one plugin store: one tenant, one call batch.
@@ -275,10 +279,23 @@ impl PluginState {
                 if let Some(gate) = &grant.rate_gate {
                     gate.wait().await;
                 }
-                grant
+                let sent = grant
                     .egress
                     .send(&grant.policy, &grant.redactor, request)
-                    .await
+                    .await;
+                let status = match (sent.1.status, sent.1.denied) {
+                    (Some(status), _) => status.to_string(),
+                    (None, true) => "denied".to_owned(),
+                    (None, false) => "error".to_owned(),
+                };
+                metrics::counter!(
+                    "weft_egress_requests_total",
+                    "tenant" => grant.tenant.clone(),
+                    "connection" => grant.connection.clone(),
+                    "status" => status
+                )
+                .increment(1);
+                sent
             }
             None => {
                 self.log.host_line(

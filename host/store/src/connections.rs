@@ -94,6 +94,7 @@ pub struct NewConnection {
 }
 
 /// A stored connection, without its secret values.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Connection {
     /// The tenant.

@@ -36,6 +36,7 @@ pub enum OnChange {
 }
 
 /// Counts of one committed page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PageCounts {
     /// Keys never seen before.
@@ -103,6 +104,7 @@ pub enum Outcome {
 }
 
 /// A ledger row as users see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RecordView {
     /// Ledger id.
@@ -541,6 +543,20 @@ impl SqliteStore {
              WHERE tenant = ?1 AND status = 'failed' AND (?2 IS NULL OR scheme = ?2) AND (?3 IS NULL OR id = ?3)",
             params![tenant, scheme, id, now()],
         )?)
+    }
+
+    /// How many records every scheme of every tenant has in each status:
+    /// (tenant, scheme, status, count), for metrics.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn ledger_totals(&self) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        let db = self.reader();
+        let mut stmt = db.prepare_cached(
+            "SELECT tenant, scheme, status, COUNT(*) FROM ledger GROUP BY tenant, scheme, status",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many records of a scheme are in each status.

@@ -14,6 +14,7 @@ pub mod runs;
 pub mod schemes;
 pub mod secrets;
 pub mod tenants;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -28,6 +29,7 @@ pub use runs::RunView;
 pub use schemes::StoredScheme;
 pub use secrets::SecretKey;
 pub use tenants::Tenant;
+pub use tokens::{ApiToken, IssuedToken};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

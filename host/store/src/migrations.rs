@@ -117,6 +117,15 @@ const STEPS: &[&str] = &[
     ALTER TABLE ledger DROP COLUMN source;
     ALTER TABLE ledger DROP COLUMN mapped;
     ALTER TABLE ledger DROP COLUMN reply;",
+    // 4: API tokens of tenants (`weft serve`). Only a token's SHA-256 is
+    // kept: a copy of the database does not let anyone in.
+    "CREATE TABLE api_tokens (
+        id          TEXT PRIMARY KEY,
+        tenant      TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        hash        TEXT NOT NULL UNIQUE,
+        label       TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );",
 ];
 
 pub(crate) fn apply(db: &mut rusqlite::Connection) -> Result<(), StoreError> {

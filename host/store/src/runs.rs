@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::{SqliteStore, StoreError, now};
 
 /// A run as users see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunView {
     /// Run id.
@@ -173,6 +174,22 @@ impl SqliteStore {
             params![tenant, scheme, i64::try_from(limit).unwrap_or(i64::MAX)],
             run_row,
         )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When each scheme's latest run started (RFC 3339), by tenant and
+    /// scheme: what a scheduler counts its next run from.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn last_run_starts(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), String>, StoreError> {
+        let db = self.reader();
+        let mut stmt = db.prepare_cached(
+            "SELECT tenant, scheme, MAX(started_at) FROM runs GROUP BY tenant, scheme",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

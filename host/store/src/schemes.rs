@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::{SqliteStore, StoreError, now};
 
 /// A scheme applied to a tenant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredScheme {
     /// The tenant.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::{SqliteStore, StoreError, now};
 
 /// A tenant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
     /// Its id: lowercase letters, digits, `-` and `_`.

@@ -5,9 +5,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use ipnet::IpNet;
-use weft_plugins::{PluginSpec, PluginStore};
-use weft_runtime::{CallIdentity, Connection, LogEntry, Runtime, RuntimeConfig};
-use weft_store::{ConnectionInput, SqliteStore};
+use weft_engine::Engine;
+use weft_plugins::PluginSpec;
+use weft_store::ConnectionInput;
 
 use crate::output;
 
@@ -134,8 +134,8 @@ fn read_secret(value: String) -> Result<String> {
     }
 }
 
-pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
-    let store = SqliteStore::open(home)?;
+pub async fn run(engine: &Engine, command: ConnectionCommand) -> Result<()> {
+    let store = engine.store();
     match command {
         ConnectionCommand::Add {
             name,
@@ -147,12 +147,6 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
             rate_limit,
             replace,
         } => {
-            let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
-            let manifest = plugins.find(&plugin)?;
-            let Some(info) = manifest.info_connector() else {
-                bail!("{} is a transform, not a connector", manifest.id());
-            };
-            store.tenant(&tenant)?;
             let secrets = secrets
                 .into_iter()
                 .map(|(k, v)| Ok((k, read_secret(v)?)))
@@ -166,10 +160,9 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
                     .collect::<Result<_>>()?,
                 rate_limit,
             };
-            let new = input
-                .validate(&tenant, &name, info)
-                .with_context(|| format!("connection '{name}' for {}", manifest.id()))?;
-            let c = store.add_connection(new, replace)?;
+            let c = engine
+                .add_connection(&tenant, &name, &plugin, input, replace)
+                .await?;
             println!(
                 "added connection {} of tenant {} ({}; {} setting(s), {} secret(s))",
                 c.name,
@@ -179,7 +172,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
                 c.secrets.len()
             );
         }
-        ConnectionCommand::Apply { file, tenant } => apply(home, &store, &tenant, &file)?,
+        ConnectionCommand::Apply { file, tenant } => apply(engine, &tenant, &file).await?,
         ConnectionCommand::List { tenant, json } => {
             store.tenant(&tenant)?;
             let connections = store.connections(&tenant)?;
@@ -209,7 +202,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
             }
             println!("{t}");
         }
-        ConnectionCommand::Check { name, tenant } => check(home, &store, &tenant, &name).await?,
+        ConnectionCommand::Check { name, tenant } => check(engine, &tenant, &name).await?,
         ConnectionCommand::Read {
             name,
             tenant,
@@ -226,7 +219,7 @@ pub async fn run(home: &Path, command: ConnectionCommand) -> Result<()> {
                 cursor,
                 pages,
             };
-            read_pages(home, &store, &tenant, &name, read).await?;
+            read_pages(engine, &tenant, &name, read).await?;
         }
         ConnectionCommand::Remove { name, tenant } => {
             store.remove_connection(&tenant, &name)?;
@@ -244,28 +237,22 @@ struct ReadRequest {
     pages: u32,
 }
 
-async fn read_pages(
-    home: &Path,
-    store: &SqliteStore,
-    tenant: &str,
-    name: &str,
-    read: ReadRequest,
-) -> Result<()> {
-    let (_, mut session) = open_session(home, store, tenant, name, |info, plugin| {
-        let known = info
-            .operations
-            .iter()
-            .any(|op| op.id == read.operation && op.direction == weft_runtime::Direction::Source);
-        if known {
-            Ok(())
-        } else {
-            Err(anyhow::anyhow!(
-                "{plugin} has no source operation '{}'; see `weft plugin inspect {plugin}`",
-                read.operation
-            ))
-        }
-    })
-    .await?;
+async fn read_pages(engine: &Engine, tenant: &str, name: &str, read: ReadRequest) -> Result<()> {
+    let (_, mut session) = engine
+        .connection_session(tenant, name, |info, plugin| {
+            let known = info.operations.iter().any(|op| {
+                op.id == read.operation && op.direction == weft_runtime::Direction::Source
+            });
+            if known {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{plugin} has no source operation '{}'; see `weft plugin inspect {plugin}`",
+                    read.operation
+                ))
+            }
+        })
+        .await?;
     let mut records = Vec::new();
     let mut cursor = read.cursor;
     let mut pages = 0u32;
@@ -298,59 +285,20 @@ async fn read_pages(
     }))
 }
 
-/// The plugin behind the tenant's connection `name`, and a session of it,
-/// once `accept` has looked at its description (and its name).
-async fn open_session(
-    home: &Path,
-    store: &SqliteStore,
-    tenant: &str,
-    name: &str,
-    accept: impl FnOnce(&weft_runtime::ConnectorInfo, &str) -> Result<()>,
-) -> Result<(String, weft_runtime::ConnectorSession)> {
-    let connection = store.connection(tenant, name)?;
-    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
-    let spec = PluginSpec {
-        name: connection.plugin.clone(),
-        version: None,
-    };
-    let plugin = plugins.load(&spec).await?;
-    let Some(info) = plugin.connector_info() else {
-        bail!("{} is not a connector", connection.plugin);
-    };
-    accept(info, &connection.plugin)?;
-    let (config, allowed_addresses) = store.connection_config(tenant, name, info)?;
-    let session = plugin
-        .connector(
-            CallIdentity {
-                tenant: tenant.to_owned(),
-                ..CallIdentity::default()
-            },
-            Connection {
-                name: name.to_owned(),
-                config,
-                allowed_addresses,
-                rate_gate: None,
-            },
-        )
-        .await?;
-    Ok((connection.plugin, session))
-}
-
-async fn check(home: &Path, store: &SqliteStore, tenant: &str, name: &str) -> Result<()> {
-    let (plugin, mut session) = open_session(home, store, tenant, name, |_, _| Ok(())).await?;
-    let outcome = session.check().await;
-    for entry in session.take_log() {
-        if let LogEntry::Http(x) = entry {
-            let status = x.status.map_or_else(|| "-".to_owned(), |s| s.to_string());
-            tracing::info!("{} {} -> {status} ({} ms)", x.method, x.url, x.duration_ms);
-        }
+async fn check(engine: &Engine, tenant: &str, name: &str) -> Result<()> {
+    let report = engine.check_connection(tenant, name).await?;
+    for x in &report.exchanges {
+        tracing::info!("{x}");
     }
-    match outcome {
-        Ok(()) => {
-            println!("connection {name} of tenant {tenant} works ({plugin})");
+    match report.error {
+        None => {
+            println!(
+                "connection {name} of tenant {tenant} works ({})",
+                report.plugin
+            );
             Ok(())
         }
-        Err(e) => bail!("connection {name} of tenant {tenant} failed its check: {e}"),
+        Some(e) => bail!("connection {name} of tenant {tenant} failed its check: {e}"),
     }
 }
 
@@ -405,23 +353,18 @@ fn interpolate(text: &str) -> Result<String> {
     Ok(out)
 }
 
-fn apply(home: &Path, store: &SqliteStore, tenant: &str, file: &Path) -> Result<()> {
+async fn apply(engine: &Engine, tenant: &str, file: &Path) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed: ConnectionsFile =
         marked_yaml::from_yaml(0, &text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    store.tenant(tenant)?;
-    let plugins = PluginStore::open(home, Runtime::new(RuntimeConfig::default())?)?;
+    engine.store().tenant(tenant)?;
     for entry in parsed.connections {
         let spec: PluginSpec = entry
             .plugin
             .0
             .parse()
             .map_err(|e: String| anyhow::anyhow!(e))?;
-        let manifest = plugins.find(&spec)?;
-        let Some(info) = manifest.info_connector() else {
-            bail!("{} is a transform, not a connector", manifest.id());
-        };
         let pairs =
             |m: &std::collections::BTreeMap<String, String>| -> Result<Vec<(String, String)>> {
                 m.iter()
@@ -441,10 +384,10 @@ fn apply(home: &Path, store: &SqliteStore, tenant: &str, file: &Path) -> Result<
                 .map(|r| r.parse().map_err(|e: String| anyhow::anyhow!(e)))
                 .transpose()?,
         };
-        let new = input
-            .validate(tenant, &entry.name, info)
+        let c = engine
+            .add_connection(tenant, &entry.name, &spec, input, true)
+            .await
             .with_context(|| format!("{}: connection '{}'", file.display(), entry.name))?;
-        let c = store.add_connection(new, true)?;
         println!("applied connection {} ({})", c.name, c.plugin);
     }
     Ok(())

@@ -7,4 +7,5 @@ pub mod records;
 pub mod runs;
 pub mod scaffold;
 pub mod scheme;
+pub mod serve;
 pub mod tenant;

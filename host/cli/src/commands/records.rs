@@ -122,6 +122,7 @@ pub async fn run(engine: &Engine, command: RecordsCommand) -> Result<()> {
                         stop: None,
                         progress: None,
                         push_only: true,
+                        started: None,
                     })
                     .await?;
                 let c = outcome.counts;

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use weft_engine::{Engine, RunCounts, RunRequest, RunStatus, Trigger};
-use weft_scheme::{Catalog, Scheme};
+use weft_scheme::Scheme;
 use weft_store::SqliteStore;
 
 use crate::output;
@@ -74,82 +74,35 @@ pub enum SchemeCommand {
     },
 }
 
-/// The tenant's connections and the installed plugins, for validation.
-struct StoreCatalog {
-    connections: std::collections::HashMap<String, String>,
-    plugins: Vec<weft_plugins::Manifest>,
-}
-
-impl Catalog for StoreCatalog {
-    fn connection_plugin(&self, name: &str) -> Option<String> {
-        self.connections.get(name).cloned()
-    }
-
-    fn connector(&self, plugin: &str) -> Option<weft_runtime::ConnectorInfo> {
-        self.plugins
-            .iter()
-            .rev()
-            .find(|m| m.name == plugin)
-            .and_then(|m| m.info_connector().cloned())
-    }
-
-    fn transform(&self, plugin: &str) -> Option<weft_runtime::TransformInfo> {
-        self.plugins
-            .iter()
-            .rev()
-            .find(|m| m.name == plugin)
-            .and_then(|m| match &m.info {
-                weft_runtime::PluginInfo::Transform(t) => Some(t.clone()),
-                weft_runtime::PluginInfo::Connector(_) => None,
-            })
-    }
-}
-
-fn catalog(engine: &Engine, tenant: &str) -> Result<StoreCatalog> {
-    let connections = engine
-        .store()
-        .connections(tenant)?
-        .into_iter()
-        .map(|c| (c.name, c.plugin))
-        .collect();
-    Ok(StoreCatalog {
-        connections,
-        plugins: engine.plugins().list()?,
-    })
-}
-
 /// Parses and validates a scheme file; every problem goes to stderr.
-fn checked(engine: &Engine, tenant: &str, file: &Path) -> Result<Scheme> {
-    engine.store().tenant(tenant)?;
+async fn checked(engine: &Engine, tenant: &str, file: &Path) -> Result<Scheme> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let name = file.display().to_string();
-    let scheme = match Scheme::parse(&name, &text) {
-        Ok(s) => s,
-        Err(d) => {
-            eprintln!("{d}");
-            bail!("{} has {} problem(s)", name, d.0.len());
+    match engine.check_scheme(tenant, &name, &text).await? {
+        Ok(checked) => {
+            for d in &checked.warnings {
+                eprintln!("{d}");
+            }
+            Ok(checked.scheme)
         }
-    };
-    let diagnostics = scheme.validate(&catalog(engine, tenant)?);
-    for d in &diagnostics {
-        eprintln!("{d}");
+        Err(problems) => {
+            for d in &problems.diagnostics {
+                eprintln!("{d}");
+            }
+            bail!("{problems}");
+        }
     }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 {
-        bail!("{name} has {errors} problem(s)");
-    }
-    Ok(scheme)
 }
 
 pub async fn run(engine: &Engine, command: SchemeCommand) -> Result<()> {
     match command {
         SchemeCommand::Validate { file, tenant } => {
-            let s = checked(engine, &tenant, &file)?;
+            let s = checked(engine, &tenant, &file).await?;
             println!("{}: scheme '{}' is valid", file.display(), s.name);
         }
         SchemeCommand::Apply { file, tenant } => {
-            let s = checked(engine, &tenant, &file)?;
+            let s = checked(engine, &tenant, &file).await?;
             engine
                 .store()
                 .apply_scheme(&tenant, &s.name, &file.display().to_string(), s.text())?;
@@ -212,7 +165,7 @@ fn list(store: &SqliteStore, tenant: &str, json: bool) -> Result<()> {
 async fn preview(engine: &Engine, tenant: &str, scheme: &str, limit: usize) -> Result<()> {
     let path = Path::new(scheme);
     let scheme = if path.exists() {
-        checked(engine, tenant, path)?
+        checked(engine, tenant, path).await?
     } else {
         let stored = engine.store().scheme(tenant, scheme)?;
         Scheme::parse(&stored.file, &stored.yaml).map_err(|d| anyhow::anyhow!("{d}"))?
@@ -285,6 +238,7 @@ async fn run_scheme(engine: &Engine, tenant: &str, name: &str, json: bool) -> Re
             stop: Some(stop_rx),
             progress: Some(tx),
             push_only: false,
+            started: None,
         })
         .await;
     if let Some(t) = bar_task {

@@ -1,4 +1,4 @@
-//! `weft tenant add|list`.
+//! `weft tenant add|list|token`.
 
 use std::path::Path;
 
@@ -24,6 +24,42 @@ pub enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A tenant's API tokens for `weft serve`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; its value is printed once and never stored.
+    Create {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Print only the token (for scripts).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List a tenant's tokens (ids and labels, never values).
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// The token's id (`tok_...`).
+        id: String,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 pub fn run(home: &Path, command: TenantCommand) -> Result<()> {
@@ -43,6 +79,43 @@ pub fn run(home: &Path, command: TenantCommand) -> Result<()> {
                 t.add_row(vec![tenant.id, tenant.title, tenant.created_at]);
             }
             println!("{t}");
+        }
+        TenantCommand::Token(cmd) => token(&store, cmd)?,
+    }
+    Ok(())
+}
+
+fn token(store: &SqliteStore, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create {
+            tenant,
+            label,
+            quiet,
+        } => {
+            let issued = store.issue_token(&tenant, &label)?;
+            if quiet {
+                println!("{}", issued.secret);
+            } else {
+                println!(
+                    "issued token {} for tenant {tenant}; it is shown only now:\n{}",
+                    issued.token.id, issued.secret
+                );
+            }
+        }
+        TokenCommand::List { tenant, json } => {
+            let tokens = store.tokens(&tenant)?;
+            if json {
+                return output::json(&tokens);
+            }
+            let mut t = output::table(["TOKEN", "LABEL", "CREATED"]);
+            for token in tokens {
+                t.add_row(vec![token.id, token.label, token.created_at]);
+            }
+            println!("{t}");
+        }
+        TokenCommand::Revoke { id, tenant } => {
+            store.revoke_token(&tenant, &id)?;
+            println!("revoked token {id} of tenant {tenant}");
         }
     }
     Ok(())

@@ -395,6 +395,7 @@ async fn refusals_are_typed() {
             stop: None,
             progress: None,
             push_only: false,
+            started: None,
         })
         .await
         .expect("the run starts");
