@@ -467,6 +467,12 @@ impl Engine {
         if let Err(e) = push.await {
             ctx.end_with(RunStatus::Failed, format!("the push task died: {e}"));
         }
+        // A stop request ends the pull and the push at their next boundary
+        // without an error of their own: the run stopped, it did not
+        // succeed (the next run resumes from what was committed).
+        if ctx.stop.as_ref().is_some_and(|s| *s.borrow()) {
+            ctx.end_with(RunStatus::Stopped, "stopped on request".into());
+        }
         ctx.flush_log().await;
         let counts = ctx.counts();
         let (status, error) = ctx

@@ -73,17 +73,11 @@ impl Scheduler {
             let Some((schedule, zone)) = &parsed.schedule else {
                 continue;
             };
-            let since = last_starts
-                .get(&key)
-                .and_then(|t| parse_time(t))
-                .or_else(|| parse_time(&stored.applied_at));
-            let due = match (schedule, since) {
-                // Never ran: an interval scheme runs at once.
-                (Schedule::Every(_), None) => Some(now),
-                (s, Some(since)) => s.next_after(since, *zone),
-                (Schedule::Cron(_), None) => schedule.next_after(now, *zone),
+            let last_start = last_starts.get(&key).and_then(|t| parse_time(t));
+            let applied = parse_time(&stored.applied_at);
+            let Some(due) = next_due(schedule, *zone, last_start, applied, now) else {
+                continue;
             };
-            let Some(due) = due else { continue };
             if due > now
                 || self.not_before.get(&key).is_some_and(|t| *t > now)
                 || state.running.is_running(&key.0, &key.1)
@@ -116,6 +110,24 @@ impl Scheduler {
         self.parsed.retain(|k, _| seen.contains(k));
         self.not_before.retain(|k, _| seen.contains(k));
         started
+    }
+}
+
+/// When a scheme is next due: the schedule's first time after its latest
+/// run's start. Missed slots collapse into one (the next run's start is the
+/// new reference). A scheme that never ran: an interval one at once, a
+/// cron one at its first time after it was applied.
+fn next_due(
+    schedule: &Schedule,
+    zone: time::UtcOffset,
+    last_start: Option<OffsetDateTime>,
+    applied: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    match (schedule, last_start) {
+        (s, Some(since)) => s.next_after(since, zone),
+        (Schedule::Every(_), None) => Some(now),
+        (Schedule::Cron(_), None) => schedule.next_after(applied.unwrap_or(now), zone),
     }
 }
 
@@ -156,4 +168,56 @@ pub(crate) async fn run(state: AppState, every: Duration, mut stop: watch::Recei
         }
     }
     tracing::info!("scheduler stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_704_038_400 + secs).expect("a valid time")
+    }
+
+    const ZONE: time::UtcOffset = time::UtcOffset::UTC;
+
+    #[test]
+    fn an_interval_scheme_runs_at_once_then_every_interval() {
+        let every = Schedule::Every(Duration::from_secs(600));
+        assert_eq!(
+            next_due(&every, ZONE, None, Some(at(0)), at(5)),
+            Some(at(5))
+        );
+        assert_eq!(
+            next_due(&every, ZONE, Some(at(5)), Some(at(0)), at(6)),
+            Some(at(605))
+        );
+    }
+
+    #[test]
+    fn missed_slots_make_one_catch_up_run_not_a_flood() {
+        let every = Schedule::Every(Duration::from_secs(600));
+        // Down for an hour after a run at 0: six slots were missed.
+        let now = at(3600);
+        let due = next_due(&every, ZONE, Some(at(0)), None, now).expect("due");
+        assert!(due <= now, "due at once");
+        // The catch-up run starts now; the next is an interval later, not
+        // at the next missed slot.
+        assert_eq!(next_due(&every, ZONE, Some(now), None, now), Some(at(4200)));
+    }
+
+    #[test]
+    fn a_cron_scheme_waits_for_its_first_time_after_apply() {
+        let cron = Schedule::Cron("0 */5 * * * *".into());
+        // Applied at 00:01: first due at 00:05; a late start catches up once.
+        assert_eq!(
+            next_due(&cron, ZONE, None, Some(at(60)), at(61)),
+            Some(at(300))
+        );
+        let due = next_due(&cron, ZONE, Some(at(0)), None, at(3600)).expect("due");
+        assert_eq!(due, at(300));
+        assert_eq!(
+            next_due(&cron, ZONE, Some(at(3600)), None, at(3600)),
+            Some(at(3900))
+        );
+    }
 }

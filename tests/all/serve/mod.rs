@@ -18,6 +18,8 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 /// A running `weft serve`.
 pub struct Service {
     child: Option<Child>,
+    /// The service's stderr (its log), as far as it was read.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     /// `http://127.0.0.1:port`.
     pub origin: String,
     client: reqwest::Client,
@@ -60,19 +62,31 @@ impl Service {
         };
         let origin = origin.to_owned();
         // The service logs to stderr; drain it so a chatty run never blocks
-        // on a full pipe.
+        // on a full pipe, keeping the first lines for tests that read them.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         if let Some(stderr) = child.stderr.take() {
+            let keep = std::sync::Arc::clone(&log);
             std::thread::spawn(move || {
                 let mut lines = BufReader::new(stderr).lines();
                 while let Some(Ok(line)) = lines.next() {
                     if std::env::var_os("WEFT_TEST_SERVE_LOG").is_some() {
                         eprintln!("[serve] {line}");
                     }
+                    let mut kept = keep
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if kept.len() < 10_000 {
+                        kept.push(line);
+                    }
                 }
             });
         }
+        // reqwest is built without a default TLS provider (the workspace
+        // picks ring); plain HTTP still needs one installed to build.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         Service {
             child: Some(child),
+            log,
             origin,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
@@ -174,6 +188,14 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// What the service logged so far, one entry per line.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Kills the process at once (SIGKILL), like a crash.
