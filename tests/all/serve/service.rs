@@ -64,6 +64,22 @@ async fn runs(service: &Service, tenant: &str, scheme: &str) -> Vec<Value> {
     runs
 }
 
+/// Starts a run of `scheme` through the API; returns its id.
+async fn run_now(service: &Service, token: &str, tenant: &str, scheme: &str) -> String {
+    let started = service
+        .post(
+            token,
+            &format!("/api/v1/tenants/{tenant}/schemes/{scheme}/run"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    started.body["run_id"]
+        .as_str()
+        .expect("a run id")
+        .to_owned()
+}
+
 /// Waits until run `id` of `tenant` has ended; returns it.
 async fn finished(service: &Service, tenant: &str, id: &str, limit: Duration) -> Value {
     service
@@ -193,18 +209,7 @@ async fn sigterm_stops_a_run_at_a_boundary_and_the_next_run_finishes_it_exactly_
     let demo = Demo::start(config, &["wdt", "k3cloud"]);
     demo.apply_seed(&format!("{PO_SCHEME}.yaml"));
     let mut service = Service::start(&demo, &["--no-schedule"], &[]);
-    let started = service
-        .post(
-            ADMIN,
-            &format!("/api/v1/tenants/{TENANT}/schemes/{PO_SCHEME}/run"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(started.status, 202, "{}", started.text);
-    let id = started.body["run_id"]
-        .as_str()
-        .expect("a run id")
-        .to_owned();
+    let id = run_now(&service, ADMIN, TENANT, PO_SCHEME).await;
     // Stop once something was written (and long before the end).
     let limit = Duration::from_secs(60);
     let start = std::time::Instant::now();
@@ -242,15 +247,7 @@ async fn sigterm_stops_a_run_at_a_boundary_and_the_next_run_finishes_it_exactly_
         "the run was meant to be stopped midway; it sent {sent}"
     );
 
-    let again = service
-        .post(
-            ADMIN,
-            &format!("/api/v1/tenants/{TENANT}/schemes/{PO_SCHEME}/run"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(again.status, 202, "{}", again.text);
-    let id = again.body["run_id"].as_str().expect("a run id").to_owned();
+    let id = run_now(&service, ADMIN, TENANT, PO_SCHEME).await;
     let run = finished(&service, TENANT, &id, Duration::from_secs(120)).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_exactly_once(
@@ -407,15 +404,7 @@ async fn webhook_callbacks_reach_wdt_trade_push_exactly_once_even_across_a_crash
     assert_eq!(a.status, 202, "{}", a.text);
     service.kill();
     let service = Service::start(&demo, &["--no-schedule"], &env);
-    let run = service
-        .post(
-            ADMIN,
-            &format!("/api/v1/tenants/{TENANT}/schemes/{HOOK_SCHEME}/run"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(run.status, 202, "{}", run.text);
-    let id = run.body["run_id"].as_str().expect("a run id").to_owned();
+    let id = run_now(&service, ADMIN, TENANT, HOOK_SCHEME).await;
     let done = finished(&service, TENANT, &id, Duration::from_secs(60)).await;
     assert_eq!(done["status"], "succeeded", "{done:#}");
     let all: Vec<String> = (1..=6).map(|i| format!("T-{i}")).collect();
@@ -517,18 +506,7 @@ async fn a_hostile_plugin_or_a_throttled_connection_does_not_stall_another_tenan
             )
             .await;
     }
-    let started = service
-        .post(
-            ADMIN,
-            &format!("/api/v1/tenants/{TENANT}/schemes/{PO_SCHEME}/run"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(started.status, 202, "{}", started.text);
-    let id = started.body["run_id"]
-        .as_str()
-        .expect("a run id")
-        .to_owned();
+    let id = run_now(&service, ADMIN, TENANT, PO_SCHEME).await;
     let run = finished(&service, TENANT, &id, Duration::from_secs(120)).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_exactly_once(
@@ -632,15 +610,7 @@ async fn json_logs_and_metrics_need_the_admin() {
         .answer(service.request(reqwest::Method::GET, "/metrics", None))
         .await;
     assert_eq!(m.status, 401);
-    let run = service
-        .post(
-            &token,
-            &format!("/api/v1/tenants/{TENANT}/schemes/{PO_SCHEME}/run"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(run.status, 202, "{}", run.text);
-    let id = run.body["run_id"].as_str().expect("a run id").to_owned();
+    let id = run_now(&service, &token, TENANT, PO_SCHEME).await;
     let done = finished(&service, TENANT, &id, Duration::from_secs(60)).await;
     assert_eq!(done["status"], "succeeded", "{done:#}");
     assert_eq!(service.terminate(Duration::from_secs(30)).code(), Some(0));

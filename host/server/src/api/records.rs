@@ -58,13 +58,13 @@ pub(crate) async fn list(
     Query(q): Query<RecordsQuery>,
 ) -> Result<Json<Vec<RecordView>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
-    if let Some(status) = &q.status {
-        if !STATUSES.contains(&status.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "status '{status}' is not one of {}",
-                STATUSES.join(", ")
-            )));
-        }
+    if let Some(status) = &q.status
+        && !STATUSES.contains(&status.as_str())
+    {
+        return Err(ApiError::bad_request(format!(
+            "status '{status}' is not one of {}",
+            STATUSES.join(", ")
+        )));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(
