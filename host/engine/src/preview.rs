@@ -31,9 +31,13 @@ pub struct Preview {
     pub more: bool,
 }
 
+/// Most windows a preview reads looking for one with records.
+const PREVIEW_WINDOWS: u32 = 24;
+
 impl Engine {
-    /// Reads the first page of the scheme's first window (or the window
-    /// `[start, end]`, Unix seconds) and maps it. Writes nothing.
+    /// Reads the first page of the scheme's first window that has records
+    /// (or of the window `[start, end]`, Unix seconds) and maps it. Writes
+    /// nothing.
     ///
     /// # Errors
     /// An invalid scheme, a webhook scheme (nothing to read), an unknown
@@ -70,49 +74,62 @@ impl Engine {
             )
             .await?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let (start, end) = window.unwrap_or_else(|| {
+        let span = scheme
+            .source
+            .incremental
+            .as_ref()
+            .and_then(|i| i.max_span)
+            .or(endpoint
+                .operation
+                .max_window_secs
+                .map(std::time::Duration::from_secs))
+            .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let (mut start, mut end) = window.unwrap_or_else(|| {
             let start = scheme
                 .source
                 .incremental
                 .as_ref()
                 .map_or(0, |i| i.start.unix_timestamp());
-            let span = scheme
-                .source
-                .incremental
-                .as_ref()
-                .and_then(|i| i.max_span)
-                .or(endpoint
-                    .operation
-                    .max_window_secs
-                    .map(std::time::Duration::from_secs))
-                .map_or(i64::MAX, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             (start, start.saturating_add(span).min(now))
         });
-        let at = |secs: i64| crate::pull::datetime(secs, scheme.timezone);
-        let vars = RunVars {
-            last_sync_time: at(start),
-            current_time: at(end),
-            page_size: scheme.source.page_size,
-        };
-        let mut params = mapper
-            .source_params(&vars)
-            .map_err(|e| EngineError::Scheme(format!("source params: {e}")))?;
-        crate::pull::complete_params(
-            &mut params,
-            &endpoint.operation,
-            scheme,
-            crate::Window { start, end },
-        );
+        let operation = endpoint.operation.clone();
         let mut sessions = Sessions::new(endpoint, 1);
-        let page = sessions
-            .read(
-                &self.options.retry,
-                &crate::endpoint::Unwatched,
-                &params,
-                None,
-            )
-            .await
-            .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
+        // Without a window given, empty windows are skipped (a scheme that
+        // starts long before the first document would otherwise preview
+        // nothing), up to this many: a preview stays a few reads.
+        let mut windows_left = if window.is_some() { 1 } else { PREVIEW_WINDOWS };
+        let (params, page) = loop {
+            let at = |secs: i64| crate::pull::datetime(secs, scheme.timezone);
+            let vars = RunVars {
+                last_sync_time: at(start),
+                current_time: at(end),
+                page_size: scheme.source.page_size,
+            };
+            let mut params = mapper
+                .source_params(&vars)
+                .map_err(|e| EngineError::Scheme(format!("source params: {e}")))?;
+            crate::pull::complete_params(
+                &mut params,
+                &operation,
+                scheme,
+                crate::Window { start, end },
+            );
+            let page = sessions
+                .read(
+                    &self.options.retry,
+                    &crate::endpoint::Unwatched,
+                    &params,
+                    None,
+                )
+                .await
+                .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
+            windows_left -= 1;
+            if !page.records.is_empty() || page.next.is_some() || windows_left == 0 || end >= now {
+                break (params, page);
+            }
+            start = end;
+            end = start.saturating_add(span).min(now);
+        };
         // The mapping sees what a run would give it: the page after the
         // scheme's transforms, in order.
         let mut page_records = page.records;

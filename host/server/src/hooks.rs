@@ -8,12 +8,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use weft_engine::Accepted;
 
-use crate::error::ApiError;
+use crate::api::ApiPath;
+use crate::error::{ApiError, bytes_rejection};
 use crate::running::StartError;
 use crate::state::AppState;
 
@@ -56,10 +58,11 @@ pub struct HookReply {
 )]
 pub(crate) async fn hook(
     State(state): State<AppState>,
-    Path((tenant, scheme)): Path<(String, String)>,
+    ApiPath((tenant, scheme)): ApiPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<HookReply>), ApiError> {
+    let body = body.map_err(|r| bytes_rejection(r.status(), r.body_text()))?;
     let headers: Vec<(&str, &str)> = headers
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))

@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -96,8 +97,9 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no such route; the API is described at /api/v1/openapi.json")
 }
 
-/// Counts every answer by route and status, and turns axum's own plain
-/// text answers (a method a route does not take) into our error shape.
+/// Counts every answer by route and status, and turns any error answer
+/// that is not already ours (axum's own plain-text ones: a method a route
+/// does not take, a body cut off) into our JSON error shape.
 async fn observe(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
@@ -113,25 +115,50 @@ async fn observe(request: Request, next: Next) -> Response {
         "status" => status.as_str().to_owned()
     )
     .increment(1);
-    if status == axum::http::StatusCode::METHOD_NOT_ALLOWED
-        && response
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .is_none()
-    {
-        let allow = response.headers().get(axum::http::header::ALLOW).cloned();
-        let mut ours = ApiError::new(
-            status,
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    // These bodies are axum's one-line explanations.
+    let text = axum::body::to_bytes(response.into_body(), 8 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let (code, fallback) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "the request is malformed"),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "send a valid bearer token"),
+        StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (
             "method_not_allowed",
             "this route does not take that method; see /api/v1/openapi.json",
-        )
-        .into_response();
-        if let Some(allow) = allow {
-            ours.headers_mut().insert(axum::http::header::ALLOW, allow);
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the request body is larger than this service accepts",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "unsupported content type")
         }
-        return ours;
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request does not fit"),
+        s if s.is_server_error() => ("internal", "the service hit an internal error"),
+        _ => ("bad_request", "the request was refused"),
+    };
+    let message = if text.is_empty() || status == StatusCode::METHOD_NOT_ALLOWED {
+        fallback.to_owned()
+    } else {
+        text
+    };
+    let mut ours = ApiError::new(status, code, message).into_response();
+    if let Some(allow) = allow {
+        ours.headers_mut().insert(header::ALLOW, allow);
     }
-    response
+    ours
 }
 
 impl Server {

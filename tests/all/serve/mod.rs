@@ -15,6 +15,19 @@ use crate::e2e::Demo;
 /// The admin token every test service takes.
 pub const ADMIN: &str = "test-admin-token-0123456789";
 
+/// The signature the OpenCallback seed expects: hex HMAC-SHA256 of
+/// `"{timestamp}.{body}"` under the hook secret.
+pub fn hook_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        panic!("HMAC takes a key of any length");
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// A running `weft serve`.
 pub struct Service {
     child: Option<Child>,

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use weft_plugins::PluginSpec;
 use weft_store::{Connection, ConnectionInput};
 
 use super::{Body, tenant_scope};
+use crate::api::ApiPath;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -50,7 +51,7 @@ pub struct NewConnection {
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
 ) -> Result<Json<Vec<Connection>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.blocking(move |s| s.connections(&tenant)).await?))
@@ -64,7 +65,7 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     Body(new): Body<NewConnection>,
 ) -> Result<(StatusCode, Json<Connection>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
@@ -125,7 +126,7 @@ fn parse_address(text: &str) -> Result<ipnet::IpNet, String> {
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<Json<Connection>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(
@@ -142,7 +143,7 @@ pub(crate) async fn get_one(
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     state
@@ -161,7 +162,7 @@ pub(crate) async fn remove(
 pub(crate) async fn check(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<Json<weft_engine::CheckReport>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.engine.check_connection(&tenant, &name).await?))

@@ -3,13 +3,15 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use weft_plugins::{InstallOutcome, Manifest, PluginSpec};
 
+use crate::api::{ApiPath, ApiQuery};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, bytes_rejection};
 use crate::state::AppState;
 
 /// Every installed plugin version.
@@ -30,7 +32,7 @@ pub(crate) async fn list(
 pub(crate) async fn inspect(
     State(state): State<AppState>,
     _caller: Caller,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Manifest>, ApiError> {
     let spec: PluginSpec = name.parse().map_err(ApiError::bad_request)?;
     Ok(Json(state.engine.plugins().find(&spec)?))
@@ -38,6 +40,7 @@ pub(crate) async fn inspect(
 
 /// How an upload is installed.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InstallQuery {
     /// The file's name, for messages.
@@ -70,11 +73,12 @@ pub struct Installed {
 pub(crate) async fn install(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<InstallQuery>,
+    ApiQuery(query): ApiQuery<InstallQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Installed>), ApiError> {
     caller.admin()?;
+    let body = body.map_err(|r| bytes_rejection(r.status(), r.body_text()))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

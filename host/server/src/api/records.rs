@@ -2,18 +2,20 @@
 //! mapped JSON → the target's reply, attempts), and retries.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use weft_store::RecordView;
 
 use super::{Body, tenant_scope};
+use crate::api::{ApiPath, ApiQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Which records.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
     /// Only this scheme's.
@@ -54,8 +56,8 @@ const STATUSES: &[&str] = &["queued", "done", "failed"];
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
-    Query(q): Query<RecordsQuery>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RecordsQuery>,
 ) -> Result<Json<Vec<RecordView>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     if let Some(status) = &q.status
@@ -82,7 +84,7 @@ pub(crate) async fn list(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, id)): Path<(String, i64)>,
+    ApiPath((tenant, id)): ApiPath<(String, i64)>,
 ) -> Result<Json<RecordView>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.blocking(move |s| s.record(&tenant, id)).await?))
@@ -116,7 +118,7 @@ async fn requeue(
 pub(crate) async fn retry_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, id)): Path<(String, i64)>,
+    ApiPath((tenant, id)): ApiPath<(String, i64)>,
 ) -> Result<(StatusCode, Json<Retried>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     let t = tenant.clone();
@@ -132,7 +134,7 @@ pub(crate) async fn retry_one(
 pub(crate) async fn retry_many(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     Body(req): Body<RetryScheme>,
 ) -> Result<(StatusCode, Json<Retried>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;

@@ -1,18 +1,20 @@
 //! A tenant's runs and their logs.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::Value;
 use weft_store::RunView;
 
 use super::tenant_scope;
+use crate::api::{ApiPath, ApiQuery};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Which runs.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
     /// Only this scheme's.
@@ -30,8 +32,8 @@ pub struct RunsQuery {
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
-    Query(q): Query<RunsQuery>,
+    ApiPath(tenant): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> Result<Json<Vec<RunView>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     let limit = q.limit.unwrap_or(50).clamp(1, 1000);
@@ -49,7 +51,7 @@ pub(crate) async fn list(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, id)): Path<(String, String)>,
+    ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> Result<Json<RunView>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.blocking(move |s| s.run(&tenant, &id)).await?))
@@ -63,7 +65,7 @@ pub(crate) async fn get_one(
 pub(crate) async fn logs(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, id)): Path<(String, String)>,
+    ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +13,7 @@ use weft_scheme::Scheme;
 use weft_store::{RunView, StoredScheme};
 
 use super::{Body, tenant_scope};
+use crate::api::ApiPath;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::running::StartError;
@@ -120,7 +121,7 @@ async fn view(state: &AppState, stored: StoredScheme) -> Result<SchemeView, ApiE
 pub(crate) async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
 ) -> Result<Json<Vec<SchemeView>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     let stored = state.blocking(move |s| s.schemes(Some(&tenant))).await?;
@@ -141,7 +142,7 @@ pub(crate) async fn list(
 pub(crate) async fn apply(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     Body(req): Body<ApplyScheme>,
 ) -> Result<(StatusCode, Json<Applied>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
@@ -175,7 +176,7 @@ pub(crate) async fn apply(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<Json<SchemeView>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     let stored = state.blocking(move |s| s.scheme(&tenant, &name)).await?;
@@ -190,7 +191,7 @@ pub(crate) async fn get_one(
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     if state.running.is_running(&tenant, &name) {
@@ -215,7 +216,7 @@ pub(crate) async fn remove(
 pub(crate) async fn run_now(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     let run_id = state
@@ -245,7 +246,7 @@ pub(crate) fn start_error(e: StartError) -> ApiError {
 pub(crate) async fn preview(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, name)): Path<(String, String)>,
+    ApiPath((tenant, name)): ApiPath<(String, String)>,
     Body(req): Body<PreviewRequest>,
 ) -> Result<Json<PreviewView>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;

@@ -1,12 +1,13 @@
 //! Tenants and their API tokens.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use weft_store::{ApiToken, IssuedToken, Tenant};
 
 use super::{Body, tenant_scope};
+use crate::api::ApiPath;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -70,7 +71,7 @@ pub(crate) async fn create(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
 ) -> Result<Json<Tenant>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.blocking(move |s| s.tenant(&tenant)).await?))
@@ -83,7 +84,7 @@ pub(crate) async fn get_one(
 pub(crate) async fn tokens(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
 ) -> Result<Json<Vec<ApiToken>>, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     Ok(Json(state.blocking(move |s| s.tokens(&tenant)).await?))
@@ -96,7 +97,7 @@ pub(crate) async fn tokens(
 pub(crate) async fn issue_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     Body(new): Body<NewToken>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
@@ -113,7 +114,7 @@ pub(crate) async fn issue_token(
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, id)): Path<(String, String)>,
+    ApiPath((tenant, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     tenant_scope(&state, &caller, &tenant).await?;
     state
