@@ -732,6 +732,76 @@ mod tests {
         assert_eq!(told, [(1, b)]);
     }
 
+    /// The pull commits several pages in one call (records one after the
+    /// other, the last page's position): a key repeated across them must
+    /// count and queue as it would in separate commits.
+    #[test]
+    fn pages_committed_together_leave_what_one_by_one_would() {
+        let pages = [
+            vec![pulled("A", "a1"), pulled("B", "b1")],
+            vec![pulled("A", "a1"), pulled("C", "c1")],
+            vec![pulled("B", "b2"), pulled("D", "d1")],
+        ];
+        let position = |n: i64| Position {
+            watermark: Some(n),
+            window: None,
+            cursor: None,
+        };
+        let state = |store: &SqliteStore| {
+            let rows: Vec<(String, String, String, i64)> = store
+                .db()
+                .prepare("SELECT key, hash, status, versions FROM ledger ORDER BY key")
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                        .collect()
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            let queued: Vec<(String, Option<String>)> = store
+                .queued("t", "s", 10, 0)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|q| (q.key, q.source))
+                .collect();
+            let position = store.position("t", "s").unwrap_or_else(|e| panic!("{e}"));
+            (rows, queued, position)
+        };
+
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let one_by_one = setup(&dir);
+        let mut separate = PageCounts::default();
+        for (n, page) in (1..).zip(&pages) {
+            let c = one_by_one
+                .commit_page("t", "s", OnChange::Resend, page, &position(n))
+                .unwrap_or_else(|e| panic!("{e}"));
+            separate.new += c.new;
+            separate.duplicate += c.duplicate;
+            separate.changed += c.changed;
+        }
+
+        let dir2 = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let together = setup(&dir2);
+        let all: Vec<Pulled> = pages.concat();
+        let mut told = Vec::new();
+        let joined = together
+            .commit_page_with(
+                "t",
+                "s",
+                OnChange::Resend,
+                &all,
+                &position(3),
+                &mut |i, _| {
+                    told.push(i);
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        assert_eq!(joined, separate);
+        assert_eq!((joined.new, joined.duplicate, joined.changed), (4, 1, 1));
+        // Both versions of B were queued, the later under the same row.
+        assert_eq!(told, [0, 1, 3, 4, 5]);
+        assert_eq!(state(&together), state(&one_by_one));
+    }
+
     #[test]
     fn a_ledger_written_before_documents_moved_reads_the_same() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
