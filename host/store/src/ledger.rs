@@ -242,9 +242,13 @@ impl SqliteStore {
             let mut find = tx.prepare_cached(
                 "SELECT id, hash FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
             )?;
+            // A record is inserted first and looked up only when its key is
+            // taken: most records a pull sees are new, and the insert finds
+            // a taken key with the same index search the lookup would make.
             let mut insert = tx.prepare_cached(
                 "INSERT INTO ledger (tenant, scheme, key, hash, status, error_class, error, first_seen, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (tenant, scheme, key) DO NOTHING",
             )?;
             let mut keep_source = tx.prepare_cached(
                 "INSERT INTO ledger_source (id, source) VALUES (?1, ?2)
@@ -259,26 +263,34 @@ impl SqliteStore {
                 "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
             )?;
             for (i, r) in records.iter().enumerate() {
+                let (status, class) = match &r.rejected {
+                    Some(_) => ("failed", Some("invalid")),
+                    None => ("queued", None),
+                };
+                let inserted = insert.execute(params![
+                    tenant, scheme, r.key, r.hash, status, class, r.rejected, at
+                ])?;
+                if inserted == 1 {
+                    let id = tx.last_insert_rowid();
+                    keep_source.execute(params![id, pack(&r.source)])?;
+                    if r.rejected.is_none() {
+                        queued(i, id);
+                    }
+                    counts.new += 1;
+                    continue;
+                }
                 let existing: Option<(i64, String)> = find
                     .query_row(params![tenant, scheme, r.key], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .optional()?;
                 match existing {
+                    // The insert found the key taken, so the row is there.
                     None => {
-                        let (status, class) = match &r.rejected {
-                            Some(_) => ("failed", Some("invalid")),
-                            None => ("queued", None),
-                        };
-                        insert.execute(params![
-                            tenant, scheme, r.key, r.hash, status, class, r.rejected, at
-                        ])?;
-                        let id = tx.last_insert_rowid();
-                        keep_source.execute(params![id, pack(&r.source)])?;
-                        if r.rejected.is_none() {
-                            queued(i, id);
-                        }
-                        counts.new += 1;
+                        return Err(StoreError::Damaged(format!(
+                            "ledger key '{}' of scheme '{scheme}' is taken but not found",
+                            r.key
+                        )));
                     }
                     Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
                     Some((id, _)) => match on_change {
