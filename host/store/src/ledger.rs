@@ -244,9 +244,13 @@ impl SqliteStore {
             let mut find = tx.prepare_cached(
                 "SELECT id, hash FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
             )?;
+            // A record is inserted first and looked up only when its key is
+            // taken: most records a pull sees are new, and the insert finds
+            // a taken key with the same index search the lookup would make.
             let mut insert = tx.prepare_cached(
                 "INSERT INTO ledger (tenant, scheme, key, hash, status, error_class, error, first_seen, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT (tenant, scheme, key) DO NOTHING",
             )?;
             let mut keep_source = tx.prepare_cached(
                 "INSERT INTO ledger_source (id, source) VALUES (?1, ?2)
@@ -261,26 +265,34 @@ impl SqliteStore {
                 "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
             )?;
             for (i, r) in records.iter().enumerate() {
+                let (status, class) = match &r.rejected {
+                    Some(_) => ("failed", Some("invalid")),
+                    None => ("queued", None),
+                };
+                let inserted = insert.execute(params![
+                    tenant, scheme, r.key, r.hash, status, class, r.rejected, at
+                ])?;
+                if inserted == 1 {
+                    let id = tx.last_insert_rowid();
+                    keep_source.execute(params![id, pack(&r.source)])?;
+                    if r.rejected.is_none() {
+                        queued(i, id);
+                    }
+                    counts.new += 1;
+                    continue;
+                }
                 let existing: Option<(i64, String)> = find
                     .query_row(params![tenant, scheme, r.key], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .optional()?;
                 match existing {
+                    // The insert found the key taken, so the row is there.
                     None => {
-                        let (status, class) = match &r.rejected {
-                            Some(_) => ("failed", Some("invalid")),
-                            None => ("queued", None),
-                        };
-                        insert.execute(params![
-                            tenant, scheme, r.key, r.hash, status, class, r.rejected, at
-                        ])?;
-                        let id = tx.last_insert_rowid();
-                        keep_source.execute(params![id, pack(&r.source)])?;
-                        if r.rejected.is_none() {
-                            queued(i, id);
-                        }
-                        counts.new += 1;
+                        return Err(StoreError::Damaged(format!(
+                            "ledger key '{}' of scheme '{scheme}' is taken but not found",
+                            r.key
+                        )));
                     }
                     Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
                     Some((id, _)) => match on_change {
@@ -746,6 +758,76 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(told, [(1, b)]);
+    }
+
+    /// The pull commits several pages in one call (records one after the
+    /// other, the last page's position): a key repeated across them must
+    /// count and queue as it would in separate commits.
+    #[test]
+    fn pages_committed_together_leave_what_one_by_one_would() {
+        let pages = [
+            vec![pulled("A", "a1"), pulled("B", "b1")],
+            vec![pulled("A", "a1"), pulled("C", "c1")],
+            vec![pulled("B", "b2"), pulled("D", "d1")],
+        ];
+        let position = |n: i64| Position {
+            watermark: Some(n),
+            window: None,
+            cursor: None,
+        };
+        let state = |store: &SqliteStore| {
+            let rows: Vec<(String, String, String, i64)> = store
+                .db()
+                .prepare("SELECT key, hash, status, versions FROM ledger ORDER BY key")
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                        .collect()
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            let queued: Vec<(String, Option<String>)> = store
+                .queued("t", "s", 10, 0)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .map(|q| (q.key, q.source))
+                .collect();
+            let position = store.position("t", "s").unwrap_or_else(|e| panic!("{e}"));
+            (rows, queued, position)
+        };
+
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let one_by_one = setup(&dir);
+        let mut separate = PageCounts::default();
+        for (n, page) in (1..).zip(&pages) {
+            let c = one_by_one
+                .commit_page("t", "s", OnChange::Resend, page, &position(n))
+                .unwrap_or_else(|e| panic!("{e}"));
+            separate.new += c.new;
+            separate.duplicate += c.duplicate;
+            separate.changed += c.changed;
+        }
+
+        let dir2 = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let together = setup(&dir2);
+        let all: Vec<Pulled> = pages.concat();
+        let mut told = Vec::new();
+        let joined = together
+            .commit_page_with(
+                "t",
+                "s",
+                OnChange::Resend,
+                &all,
+                &position(3),
+                &mut |i, _| {
+                    told.push(i);
+                },
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+
+        assert_eq!(joined, separate);
+        assert_eq!((joined.new, joined.duplicate, joined.changed), (4, 1, 1));
+        // Both versions of B were queued, the later under the same row.
+        assert_eq!(told, [0, 1, 3, 4, 5]);
+        assert_eq!(state(&together), state(&one_by_one));
     }
 
     #[test]

@@ -76,6 +76,18 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// Keeps each cached statement's query plan across new bindings. Without
+/// it SQLite compiles a statement again whenever a bound value its planner
+/// looked at changes (the push queue's `LIMIT`, say), which it did on
+/// nearly every call; the ledger's plans never depend on those values.
+fn stable_plans(db: &Db) -> Result<(), StoreError> {
+    db.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating and migrating) `$home/weft.db`, with the secret key
     /// from the environment or `$home/secret.key`.
@@ -108,6 +120,7 @@ impl SqliteStore {
         db.pragma_update(None, "wal_autocheckpoint", 1000)?;
         db.pragma_update(None, "temp_store", "MEMORY")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
+        stable_plans(&db)?;
         migrations::apply(&mut db)?;
         let reader = Db::open_with_flags(
             path,
@@ -115,6 +128,7 @@ impl SqliteStore {
         )?;
         reader.pragma_update(None, "cache_size", -8_192)?;
         reader.busy_timeout(std::time::Duration::from_secs(10))?;
+        stable_plans(&reader)?;
         Ok(Self {
             db: Mutex::new(db),
             reader: Mutex::new(reader),

@@ -186,10 +186,11 @@ pub(crate) fn ensure_state(
     tenant: &str,
     scheme: &str,
 ) -> Result<(), StoreError> {
-    db.execute(
+    // Cached: a run writes the position with every page it commits.
+    db.prepare_cached(
         "INSERT INTO scheme_state (tenant, scheme, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-        params![tenant, scheme, now()],
-    )?;
+    )?
+    .execute(params![tenant, scheme, now()])?;
     Ok(())
 }
 
@@ -200,10 +201,11 @@ pub(crate) fn write_position(
     p: &Position,
 ) -> Result<(), StoreError> {
     ensure_state(db, tenant, scheme)?;
-    db.execute(
+    db.prepare_cached(
         "UPDATE scheme_state SET watermark = ?3, window_start = ?4, window_end = ?5, cursor = ?6, updated_at = ?7
          WHERE tenant = ?1 AND scheme = ?2",
-        params![
+    )?
+    .execute(params![
             tenant,
             scheme,
             p.watermark,

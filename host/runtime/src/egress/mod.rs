@@ -298,7 +298,14 @@ impl Egress {
                 )
             })
             .collect();
-        let mut body = Vec::new();
+        // Sized from the declared length (checked against the limit above):
+        // a page of records is hundreds of KB, and growing the buffer chunk
+        // by chunk copied it over and over into freshly faulted memory.
+        let declared = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0);
+        let mut body = Vec::with_capacity(declared);
         while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e, timeout))? {
             if (body.len() + chunk.len()) as u64 > max_response {
                 return Err(HttpError::TooLarge(max_response));
