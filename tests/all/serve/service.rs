@@ -43,6 +43,16 @@ fn po_keys(demo: &Demo) -> Vec<String> {
         .collect()
 }
 
+/// Every purchase order of the simulator reached 金蝶云星空 exactly once.
+fn purchase_orders_arrived_once(demo: &Demo) {
+    assert_exactly_once(
+        &demo.sim,
+        System::K3cloud,
+        "PUR_PurchaseOrder",
+        &po_keys(demo),
+    );
+}
+
 fn instant(v: &Value) -> OffsetDateTime {
     OffsetDateTime::parse(v.as_str().unwrap_or_default(), &Rfc3339)
         .unwrap_or_else(|e| panic!("{v} is not an RFC 3339 time: {e}"))
@@ -113,12 +123,7 @@ async fn schedules_run_schemes_one_at_a_time_and_catch_up_once_after_downtime() 
         .await;
     let before = runs(&service, TENANT, PO_SCHEME).await.len();
     assert_eq!(service.terminate(Duration::from_secs(30)).code(), Some(0));
-    assert_exactly_once(
-        &demo.sim,
-        System::K3cloud,
-        "PUR_PurchaseOrder",
-        &po_keys(&demo),
-    );
+    purchase_orders_arrived_once(&demo);
 
     // Downtime of three intervals and more: on restart the scheme is due
     // once, not once per missed slot.
@@ -156,12 +161,7 @@ async fn schedules_run_schemes_one_at_a_time_and_catch_up_once_after_downtime() 
         );
     }
     // Nothing was sent twice by all those runs.
-    assert_exactly_once(
-        &demo.sim,
-        System::K3cloud,
-        "PUR_PurchaseOrder",
-        &po_keys(&demo),
-    );
+    purchase_orders_arrived_once(&demo);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,12 +187,7 @@ async fn a_cron_schedule_runs_the_scheme() {
             "cron runs {gap} apart"
         );
     }
-    assert_exactly_once(
-        &demo.sim,
-        System::K3cloud,
-        "PUR_PurchaseOrder",
-        &po_keys(&demo),
-    );
+    purchase_orders_arrived_once(&demo);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,12 +243,7 @@ async fn sigterm_stops_a_run_at_a_boundary_and_the_next_run_finishes_it_exactly_
     let id = run_now(&service, ADMIN, TENANT, PO_SCHEME).await;
     let run = finished(&service, TENANT, &id, Duration::from_secs(120)).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
-    assert_exactly_once(
-        &demo.sim,
-        System::K3cloud,
-        "PUR_PurchaseOrder",
-        &po_keys(&demo),
-    );
+    purchase_orders_arrived_once(&demo);
 }
 
 const HOOK_SCHEME: &str = "opencallback-to-wdt-trade-push";
@@ -507,12 +497,7 @@ async fn a_hostile_plugin_or_a_throttled_connection_does_not_stall_another_tenan
     let id = run_now(&service, ADMIN, TENANT, PO_SCHEME).await;
     let run = finished(&service, TENANT, &id, Duration::from_secs(120)).await;
     assert_eq!(run["status"], "succeeded", "{run:#}");
-    assert_exactly_once(
-        &demo.sim,
-        System::K3cloud,
-        "PUR_PurchaseOrder",
-        &po_keys(&demo),
-    );
+    purchase_orders_arrived_once(&demo);
     let (began, ended) = (instant(&run["started_at"]), instant(&run["finished_at"]));
     let secs = (ended - began).as_seconds_f64();
     println!(
