@@ -649,7 +649,7 @@ fn now() -> u64 {
 }
 
 /// A callback to the webhook seed, signed (`secret`) at `at`.
-fn hook_request(
+pub(super) fn hook_request(
     service: &Service,
     tenant: &str,
     body: &[u8],

@@ -249,28 +249,13 @@ async fn sigterm_stops_a_run_at_a_boundary_and_the_next_run_finishes_it_exactly_
 const HOOK_SCHEME: &str = "opencallback-to-wdt-trade-push";
 const HOOK_SECRET: &str = "serve-test-hook-secret";
 
-fn signed(body: &[u8], secret: &str) -> (String, String) {
-    let ts = OffsetDateTime::now_utc().unix_timestamp().to_string();
-    let sig = super::hook_signature(secret, &ts, body);
-    (ts, sig)
-}
-
 async fn callback(service: &Service, body: &Value, secret: &str) -> super::Answer {
     let bytes = serde_json::to_vec(body).expect("JSON");
-    let (ts, sig) = signed(&bytes, secret);
+    let at = OffsetDateTime::now_utc().unix_timestamp().unsigned_abs();
     service
-        .answer(
-            service
-                .request(
-                    reqwest::Method::POST,
-                    &format!("/hooks/{TENANT}/{HOOK_SCHEME}"),
-                    None,
-                )
-                .header("content-type", "application/json")
-                .header("X-Weft-Timestamp", ts)
-                .header("X-Weft-Signature", sig)
-                .body(bytes),
-        )
+        .answer(super::api::hook_request(
+            service, TENANT, &bytes, secret, at,
+        ))
         .await
 }
 
