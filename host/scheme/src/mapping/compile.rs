@@ -11,6 +11,7 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use super::filters::{self, FilterContext};
 use super::lookup::LookupTables;
 use super::needs::{self, Need};
+use super::path::FieldPath;
 use super::program::{Piece, Program};
 use super::template::{self, Text};
 use crate::diagnostic::Report;
@@ -283,10 +284,18 @@ impl Compiler<'_, '_> {
     /// Wraps each object with several typed expressions into a
     /// [`Plan::Batch`], outermost first (the rows of an `each` are objects
     /// of their own scope, batched separately).
+    /// Field paths are read without the template engine (`path`) and stay
+    /// out of the batch; only the other expressions are worth batching.
     fn batch(&mut self, plan: Plan) -> Plan {
+        let engine_leaves: Vec<usize> = expression_leaves(&plan)
+            .into_iter()
+            .filter(|slot| {
+                !matches!(self.pieces.get(*slot), Some(Piece::Expression(src)) if FieldPath::parse(src).is_some())
+            })
+            .collect();
         match plan {
-            Plan::Object(_) if expression_leaves(&plan).len() >= 2 => {
-                let sources: Option<Vec<String>> = expression_leaves(&plan)
+            Plan::Object(_) if engine_leaves.len() >= 2 => {
+                let sources: Option<Vec<String>> = engine_leaves
                     .into_iter()
                     .map(|slot| match self.pieces.get(slot) {
                         Some(Piece::Expression(src)) => Some(format!("({src})")),

@@ -74,11 +74,20 @@ pub(crate) fn runtime_message(e: &minijinja::Error) -> String {
 /// Evaluates one slot to a template value.
 pub(crate) fn slot_value(slots: &[Slot<'_>], slot: usize, ctx: &Value) -> Result<Value, String> {
     let result = match slots.get(slot) {
-        Some(Slot::Expression(e)) => e.eval(ctx.clone()),
+        Some(Slot::Expression(e, path)) => match path.as_ref().and_then(|p| p.eval(ctx)) {
+            Some(v) => return Ok(v),
+            None => e.eval(ctx.clone()),
+        },
         Some(Slot::Template(t)) => t.render(ctx.clone()).map(Value::from),
         None => return Err(format!("internal error: no compiled template {slot}")),
     };
     result.map_err(|e| runtime_message(&e))
+}
+
+/// Whether `slot` is read as a field path, and so is left out of batches
+/// (see `compile::Compiler::batch`).
+pub(crate) fn is_field_path(slots: &[Slot<'_>], slot: usize) -> bool {
+    matches!(slots.get(slot), Some(Slot::Expression(_, Some(_))))
 }
 
 /// Produces the JSON of `plan` for the scope `ctx`.
@@ -148,6 +157,7 @@ fn fill<'p>(
     values: &mut impl Iterator<Item = Value>,
 ) -> Result<serde_json::Value, MapError> {
     match plan {
+        Plan::Expression(slot) if is_field_path(slots, *slot) => eval(plan, slots, ctx, path),
         Plan::Expression(_) => match values.next() {
             Some(v) => to_json(&v).map_err(|m| path.error(m)),
             None => eval(plan, slots, ctx, path),

@@ -226,6 +226,16 @@ fn number(v: Value, kw: Kwargs) -> Result<Value, Error> {
     })
 }
 
+/// [`number`] without keywords, for [`super::path`]; `None` where the
+/// filter fails (its message is the filter's to give).
+pub(crate) fn number_of(v: &Value) -> Option<Value> {
+    match read_number("number", v) {
+        Ok(Some(n)) => Some(n.value()),
+        Ok(None) => Some(Value::from(())),
+        Err(_) => None,
+    }
+}
+
 /// `int`: a whole number; `"12.0000"` → `12`, `"12.5"` is an error (round
 /// it first: `round | int`).
 fn int(v: Value, kw: Kwargs) -> Result<Value, Error> {

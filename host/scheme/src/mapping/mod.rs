@@ -11,6 +11,7 @@ mod eval;
 mod filters;
 mod lookup;
 mod needs;
+mod path;
 mod program;
 mod template;
 mod text;

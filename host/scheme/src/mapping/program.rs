@@ -12,10 +12,13 @@ use std::fmt;
 
 use minijinja::{Environment, Expression, Template};
 
+use super::path::FieldPath;
+
 /// One compiled template of a scheme, addressed by its index.
 pub(crate) enum Slot<'env> {
-    /// Exactly one `{{ expression }}`: evaluated, keeping its type.
-    Expression(Expression<'env, 'static>),
+    /// Exactly one `{{ expression }}`: evaluated, keeping its type; read
+    /// directly when it is a plain field path.
+    Expression(Expression<'env, 'static>, Option<FieldPath>),
     /// A string template: rendered.
     Template(Template<'env, 'env>),
 }
@@ -23,7 +26,8 @@ pub(crate) enum Slot<'env> {
 impl fmt::Debug for Slot<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Expression(_) => f.write_str("Expression"),
+            Self::Expression(_, None) => f.write_str("Expression"),
+            Self::Expression(_, Some(p)) => write!(f, "Expression({p:?})"),
             Self::Template(t) => write!(f, "Template({:?})", t.source()),
         }
     }
@@ -63,7 +67,7 @@ impl Program {
                 .map(|p| match p {
                     Piece::Expression(src) => env
                         .compile_expression_owned(src.clone())
-                        .map(Slot::Expression),
+                        .map(|e| Slot::Expression(e, FieldPath::parse(src))),
                     Piece::Template(name) => env.get_template(name).map(Slot::Template),
                 })
                 .collect::<Result<Vec<_>, _>>()

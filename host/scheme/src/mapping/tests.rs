@@ -668,3 +668,81 @@ fn only_read_fields_are_converted_but_every_read_works() {
         json!({"s": "A02", "t": "13", "h": "GYS002", "w": "3.3000"})
     );
 }
+
+#[test]
+fn field_paths_read_directly_equal_the_template_engine() {
+    // `(x)` is the same expression to minijinja but not a plain path, so
+    // it always runs in the engine: both must give the same value, or the
+    // same error.
+    let record = json!({
+        "purchase_no": "CG1", "remark": null, "status": "20", "n_int": 12, "n_float": 1.5,
+        "n_text": " 7.5000 ", "n_blank": "", "flag": true, "concat": "a field",
+        "obj": { "inner": { "v": "x", "nothing": null }, "list": [1, 2] },
+        "details_list": [
+            { "num": "2.0000", "spec_no": "A01", "remark": "row", "bad": "x1" },
+            { "num": 3, "spec_no": "A02", "remark": "row2" }
+        ]
+    });
+    let header = [
+        "purchase_no",
+        "missing",
+        "missing.x",
+        "remark",
+        "remark | default('')",
+        "remark | d('dash')",
+        "missing | default(5)",
+        "missing | default(-5) | number",
+        "status | number",
+        "purchase_no | number",
+        "remark | number",
+        "n_int | number",
+        "n_float | number",
+        "n_text | number",
+        "n_blank | number",
+        "flag | number",
+        "flag | default('no')",
+        "concat",
+        "obj.inner.v",
+        "obj.inner.nothing | default('q')",
+        "obj.inner.missing",
+        "obj.inner.v.deeper",
+        "obj.list",
+        "obj.list.x",
+        "details_list",
+        "details_list.num",
+        "LAST_SYNC_TIME",
+    ];
+    for expr in header {
+        let direct = one(&format!("\"{{{{ {expr} }}}}\""), record.clone());
+        let engine = one(&format!("\"{{{{ ({expr}) }}}}\""), record.clone());
+        assert_eq!(
+            direct.map_err(|e| e.to_string()),
+            engine.map_err(|e| e.to_string()),
+            "{expr}"
+        );
+    }
+    let rows = [
+        "details_list.num | number",
+        "num | number",
+        "row.spec_no",
+        "spec_no",
+        "remark",
+        "purchase_no",
+        "bad | number",
+        "details_list.missing | default('m')",
+    ];
+    for expr in rows {
+        let run = |value: String| {
+            mapper(&format!(
+                "  E:\n    each: details_list\n    map: {{ v: \"{value}\", w: \"{{{{ spec_no }}}}\" }}\n"
+            ))
+            .map_checked(&record)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run(format!("{{{{ {expr} }}}}")),
+            run(format!("{{{{ ({expr}) }}}}")),
+            "{expr}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use minijinja::value::ValueKind;
 
 use super::MapError;
 use super::compile::{Each, Plan};
-use super::eval::{Path, eval_each, row_scope, rows, runtime_message, slot_value};
+use super::eval::{Path, eval_each, is_field_path, row_scope, rows, runtime_message, slot_value};
 use super::program::Slot;
 use super::values::to_json;
 
@@ -80,6 +80,7 @@ fn fill<'p>(
     out: &mut Vec<u8>,
 ) -> Result<(), MapError> {
     match plan {
+        Plan::Expression(slot) if is_field_path(slots, *slot) => write(plan, slots, ctx, path, out),
         Plan::Expression(_) => match values.next() {
             Some(v) => write_value(&v, out, path),
             None => write(plan, slots, ctx, path, out),
