@@ -15,9 +15,7 @@
 //! K3's message; `MsgCode 14` is `rate-limited`.
 
 use schemars::JsonSchema;
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use weft_plugin_sdk::http::Transport;
 use weft_plugin_sdk::{Error, Operation, Outcomes, Result, WriteOutcome};
@@ -207,20 +205,32 @@ pub fn saved(reply: &Value, count: usize, number_field: &str) -> Vec<Saved> {
     outcomes
 }
 
-/// The models of one call: Save takes one object, BatchSave a list.
+/// The models of one call: Save takes one object, BatchSave a list. Each
+/// is the JSON text of a record, as the host sent it.
 #[derive(Debug, Clone)]
 pub enum Models<'a> {
     /// Save's `Model`.
-    One(&'a RawValue),
+    One(&'a str),
     /// BatchSave's `Model`.
-    Many(Vec<&'a RawValue>),
+    Many(Vec<&'a str>),
 }
 
-impl Serialize for Models<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+impl Models<'_> {
+    /// Writes the models as serde_json writes JSON values: `[a,b]` for a
+    /// list.
+    fn write(&self, out: &mut Vec<u8>) {
         match self {
-            Self::One(model) => model.serialize(serializer),
-            Self::Many(models) => models.serialize(serializer),
+            Self::One(model) => out.extend_from_slice(model.as_bytes()),
+            Self::Many(models) => {
+                out.push(b'[');
+                for (i, model) in models.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(model.as_bytes());
+                }
+                out.push(b']');
+            }
         }
     }
 }
@@ -258,35 +268,60 @@ pub fn body<'a>(params: &SaveParams, models: Models<'a>) -> Result<SaveBody<'a>>
     })
 }
 
-impl Serialize for SaveBody<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.envelope.len()))?;
-        for (key, value) in &self.envelope {
-            if key == "data" {
-                map.serialize_entry(key, &Data(self))?;
-            } else {
-                map.serialize_entry(key, value)?;
+impl SaveBody<'_> {
+    /// The body as JSON, written as serde_json writes a parsed body
+    /// (compact), with the models' text spliced in: serde_json can only
+    /// write text as it is through its `RawValue`, and making one of a
+    /// model's text would mean reading the model again.
+    ///
+    /// # Errors
+    /// `fatal` when a value cannot be serialised.
+    pub fn to_json(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.models_len() + 512);
+        write_map(&mut out, &self.envelope, |key, out| {
+            if key != "data" {
+                return Ok(false);
             }
+            write_map(out, &self.data, |key, out| {
+                if key != "Model" {
+                    return Ok(false);
+                }
+                self.models.write(out);
+                Ok(true)
+            })?;
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    fn models_len(&self) -> usize {
+        match &self.models {
+            Models::One(model) => model.len(),
+            Models::Many(models) => models.iter().map(|m| m.len() + 1).sum(),
         }
-        map.end()
     }
 }
 
-/// The `data` member of a [`SaveBody`].
-struct Data<'b, 'a>(&'b SaveBody<'a>);
-
-impl Serialize for Data<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.data.len()))?;
-        for (key, value) in &self.0.data {
-            if key == "Model" {
-                map.serialize_entry(key, &self.0.models)?;
-            } else {
-                map.serialize_entry(key, value)?;
-            }
+/// Writes `map` as serde_json's compact writer does (`{"k":v,…}`), except
+/// the values that `splice` writes itself (it returns whether it did).
+fn write_map(
+    out: &mut Vec<u8>,
+    map: &Map<String, Value>,
+    mut splice: impl FnMut(&str, &mut Vec<u8>) -> Result<bool>,
+) -> Result<()> {
+    out.push(b'{');
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        map.end()
+        serde_json::to_writer(&mut *out, key)?;
+        out.push(b':');
+        if !splice(key, out)? {
+            serde_json::to_writer(&mut *out, value)?;
+        }
     }
+    out.push(b'}');
+    Ok(())
 }
 
 /// Writes a batch given as the JSON array the host sent; see the module
@@ -421,12 +456,12 @@ fn save<T: Transport>(
     outcomes: &mut Outcomes,
     duplicates: &mut Vec<(usize, String)>,
 ) -> Result<()> {
-    let models: Vec<&RawValue> = chosen.iter().map(|(i, _)| records[*i].model).collect();
+    let models: Vec<&str> = chosen.iter().map(|(i, _)| records[*i].model).collect();
     let models = match (service == service::SAVE, models.as_slice()) {
         (true, [one]) => Models::One(one),
         _ => Models::Many(models),
     };
-    let reply = match client.call(service, &body(params, models)?) {
+    let reply = match client.call_json(service, &body(params, models)?.to_json()?) {
         Ok(reply) => reply,
         Err(e) => {
             outcomes.fail(chosen.iter().map(|(i, _)| *i), e);
@@ -460,6 +495,7 @@ mod tests {
     use super::*;
     use crate::webapi::tests::{Script, logged_in, session_config};
     use serde_json::json;
+    use serde_json::value::RawValue;
 
     fn params() -> SaveParams {
         serde_json::from_value(json!({"formid":"PUR_PurchaseOrder","IsAutoSubmitAndAudit":true,"IsVerifyBaseDataField":false}))
@@ -503,7 +539,8 @@ mod tests {
     }
 
     fn spliced(params: &SaveParams, models: Models<'_>) -> String {
-        serde_json::to_string(&body(params, models).expect("body")).expect("body text")
+        let json = body(params, models).expect("body").to_json().expect("json");
+        String::from_utf8(json).expect("body text")
     }
 
     #[test]
@@ -511,7 +548,7 @@ mod tests {
         let items = raw(&[model("A")]);
         let text = spliced(
             &params(),
-            Models::Many(items.iter().map(AsRef::as_ref).collect()),
+            Models::Many(items.iter().map(|m| m.get()).collect()),
         );
         assert_eq!(
             serde_json::from_str::<Value>(&text).expect("body"),
@@ -545,7 +582,7 @@ mod tests {
             json!({"FBillNo": 123_456, "Z": {"y": {"x": [1, [2, [3]]]}}}),
         ];
         let items = raw(&models);
-        let many: Vec<&RawValue> = items.iter().map(AsRef::as_ref).collect();
+        let many: Vec<&str> = items.iter().map(|m| m.get()).collect();
         for (spliced_models, parsed_models) in [
             (Models::Many(many.clone()), Value::Array(models.clone())),
             (

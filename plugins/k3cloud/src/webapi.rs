@@ -77,6 +77,15 @@ impl<T: Transport> Client<T> {
     /// `auth` when the session cannot be had or is lost again; transport
     /// failures classified by [`read_reply`].
     pub fn call<B: Serialize + ?Sized>(&mut self, service: &str, body: &B) -> Result<Value> {
+        self.call_json(service, &serde_json::to_vec(body)?)
+    }
+
+    /// [`call`](Self::call) with the body already written as JSON (a save
+    /// splices its models into the body as the text they came as).
+    ///
+    /// # Errors
+    /// As [`call`](Self::call).
+    pub fn call_json(&mut self, service: &str, body: &[u8]) -> Result<Value> {
         if self.config.auth_mode == AuthMode::Signed {
             let reply = self.send(service, body)?;
             return match ResponseStatus::lost_session(&reply) {
@@ -110,10 +119,12 @@ impl<T: Transport> Client<T> {
         }
     }
 
-    fn send<B: Serialize + ?Sized>(&mut self, service: &str, body: &B) -> Result<Value> {
+    fn send(&mut self, service: &str, body: &[u8]) -> Result<Value> {
         let url = self.config.url(service);
+        // What `Request::json` sends, from JSON already written.
         let mut request = Request::post(&url)
-            .json(body)?
+            .header("content-type", "application/json")
+            .body(body)
             .header("accept-charset", "utf-8");
         match (&self.session, self.config.auth_mode) {
             (_, AuthMode::Signed) => {
