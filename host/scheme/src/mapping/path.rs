@@ -16,6 +16,7 @@ use minijinja::Value;
 use minijinja::value::ValueKind;
 
 use super::filters;
+use super::template::is_ident;
 
 /// `name(.name)*` followed by filters this module knows.
 #[derive(Debug, Clone)]
@@ -44,7 +45,7 @@ impl FieldPath {
         let mut parts = source.split('|');
         let path = parts.next()?.trim();
         let segments: Vec<Box<str>> = path.split('.').map(Box::from).collect();
-        if !segments.iter().all(|s| is_name(s)) || RESERVED.contains(&&*segments[0]) {
+        if !segments.iter().all(|s| is_ident(s)) || RESERVED.contains(&&*segments[0]) {
             return None;
         }
         let filters = parts.map(filter).collect::<Option<Vec<_>>>()?;
@@ -74,14 +75,6 @@ impl FieldPath {
         }
         Some(value)
     }
-}
-
-fn is_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One filter of the pipeline, when it is one this module runs. The split

@@ -53,7 +53,7 @@ const KEYWORDS: &[&str] = &[
     "and", "or", "not", "is", "in", "if", "else", "true", "false", "none",
 ];
 
-fn is_ident(s: &str) -> bool {
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()
