@@ -284,6 +284,7 @@ impl Compiler<'_, '_> {
     /// Wraps each object with several typed expressions into a
     /// [`Plan::Batch`], outermost first (the rows of an `each` are objects
     /// of their own scope, batched separately).
+    ///
     /// Field paths are read without the template engine (`path`) and stay
     /// out of the batch; only the other expressions are worth batching.
     fn batch(&mut self, plan: Plan) -> Plan {
