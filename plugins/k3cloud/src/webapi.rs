@@ -121,10 +121,8 @@ impl<T: Transport> Client<T> {
 
     fn send(&mut self, service: &str, body: &[u8]) -> Result<Value> {
         let url = self.config.url(service);
-        // What `Request::json` sends, from JSON already written.
         let mut request = Request::post(&url)
-            .header("content-type", "application/json")
-            .body(body)
+            .json_text(body)
             .header("accept-charset", "utf-8");
         match (&self.session, self.config.auth_mode) {
             (_, AuthMode::Signed) => {
