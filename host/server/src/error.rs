@@ -156,7 +156,8 @@ impl From<StoreError> for ApiError {
             StoreError::Db(_)
             | StoreError::Migration(_)
             | StoreError::Secret(_)
-            | StoreError::Damaged(_) => Self::internal(e),
+            | StoreError::Damaged(_)
+            | StoreError::Internal(_) => Self::internal(e),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! default is SQLite in WAL mode under `$WEFT_HOME`; nothing to install.
 //! The schema is versioned ([`migrations`]) and migrated on open.
 
+mod checkpoint;
 pub mod connections;
 pub mod ledger;
 pub mod lookups;
@@ -55,6 +56,9 @@ pub enum StoreError {
     /// Stored data cannot be read back.
     #[error("damaged record {0}")]
     Damaged(String),
+    /// The store could not start what it runs beside the database.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// The time now, RFC 3339 UTC.
@@ -113,15 +117,18 @@ impl SqliteStore {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
-        // A run commits a page of records at a time; a larger page cache and
-        // fewer WAL checkpoints keep those commits from rewriting the same
-        // b-tree pages over and over.
+        // A run commits a page of records at a time; a larger page cache
+        // keeps those commits from reading the same b-tree pages over and
+        // over. Checkpoints run on their own thread (checkpoint.rs); the
+        // writer's own are a backstop, and the log is cut back after one.
         db.pragma_update(None, "cache_size", -16_384)?;
-        db.pragma_update(None, "wal_autocheckpoint", 1000)?;
+        db.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
+        db.pragma_update(None, "journal_size_limit", 64 << 20)?;
         db.pragma_update(None, "temp_store", "MEMORY")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         stable_plans(&db)?;
         migrations::apply(&mut db)?;
+        checkpoint::start(path, &db)?;
         let reader = Db::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
