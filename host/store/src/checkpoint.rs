@@ -11,8 +11,9 @@
 //! [`BACKSTOP_PAGES`], should this thread fall that far behind.
 
 use std::path::Path;
-use std::sync::mpsc::{Receiver, TryRecvError};
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection as Db;
 
@@ -28,8 +29,9 @@ pub(crate) const BACKSTOP_PAGES: i64 = 10_000;
 const GATHER: Duration = Duration::from_millis(500);
 
 /// Starts checkpointing the database at `path`, nudged by each commit of
-/// `writer`. The thread ends when `writer` is closed.
-pub(crate) fn start(path: &Path, writer: &Db) -> Result<(), StoreError> {
+/// `writer`. The thread ends when `writer`'s commit hook is removed (see
+/// [`stop`]) or `writer` is closed.
+pub(crate) fn start(path: &Path, writer: &Db) -> Result<JoinHandle<()>, StoreError> {
     let db = Db::open(path)?;
     db.busy_timeout(Duration::from_secs(10))?;
     let (nudge, nudges) = std::sync::mpsc::sync_channel::<()>(1);
@@ -41,27 +43,37 @@ pub(crate) fn start(path: &Path, writer: &Db) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("weft-checkpoint".into())
         .spawn(move || checkpoint_when_nudged(&db, &nudges))
-        .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
-    Ok(())
+        .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))
+}
+
+/// Ends the thread [`start`] began for `writer` and waits for it, so that
+/// the writer, closed after it, is the database's last connection: SQLite
+/// then checkpoints what is left and removes the log.
+pub(crate) fn stop(writer: &Db, thread: JoinHandle<()>) {
+    // Dropping the hook drops the thread's only sender.
+    if let Err(e) = writer.commit_hook(None::<fn() -> bool>) {
+        tracing::warn!("cannot stop the checkpoint thread: {e}");
+        return;
+    }
+    if thread.join().is_err() {
+        tracing::warn!("the checkpoint thread panicked");
+    }
 }
 
 fn checkpoint_when_nudged(db: &Db, nudges: &Receiver<()>) {
     while nudges.recv().is_ok() {
-        std::thread::sleep(GATHER);
-        let closing = loop {
-            match nudges.try_recv() {
+        let until = Instant::now() + GATHER;
+        loop {
+            match nudges.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(()) => {}
-                Err(TryRecvError::Empty) => break false,
-                Err(TryRecvError::Disconnected) => break true,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
             }
-        };
+        }
         if let Err(e) = db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(
                 "background checkpoint failed (the writer will checkpoint instead): {e}"
             );
-        }
-        if closing {
-            break;
         }
     }
 }
@@ -112,7 +124,14 @@ mod tests {
         store
             .add_tenant("globex", "Globex")
             .unwrap_or_else(|e| panic!("{e}"));
+        // Closing stops the thread at once and leaves everything in the
+        // file and no log behind.
         drop(store);
+        assert!(
+            !path.with_extension("db-wal").exists(),
+            "the log was left behind"
+        );
+        assert_eq!(tenants_in_file(&path), ["acme", "globex"]);
         let store = SqliteStore::open_with_key(&path, SecretKey::from_bytes([7; 32]))
             .unwrap_or_else(|e| panic!("{e}"));
         let ids: Vec<String> = store

@@ -71,11 +71,14 @@ pub(crate) fn now() -> String {
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
-    db: Mutex<Db>,
     /// A second connection for the queries a run repeats while it writes
     /// (the push queue): under WAL it reads the last commit without
-    /// waiting for the writer's lock.
+    /// waiting for the writer's lock. Declared (so closed) before `db`:
+    /// the writer, closing last, checkpoints and removes the log.
     reader: Mutex<Db>,
+    db: Mutex<Db>,
+    /// The thread checkpointing `db`'s commits (checkpoint.rs).
+    checkpointer: Option<std::thread::JoinHandle<()>>,
     key: SecretKey,
     path: PathBuf,
 }
@@ -90,6 +93,18 @@ fn stable_plans(db: &Db) -> Result<(), StoreError> {
         true,
     )?;
     Ok(())
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some(thread) = self.checkpointer.take() {
+            let db = self
+                .db
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            checkpoint::stop(db, thread);
+        }
+    }
 }
 
 impl SqliteStore {
@@ -128,7 +143,7 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         stable_plans(&db)?;
         migrations::apply(&mut db)?;
-        checkpoint::start(path, &db)?;
+        let checkpointer = checkpoint::start(path, &db)?;
         let reader = Db::open_with_flags(
             path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -139,6 +154,7 @@ impl SqliteStore {
         Ok(Self {
             db: Mutex::new(db),
             reader: Mutex::new(reader),
+            checkpointer: Some(checkpointer),
             key,
             path: path.to_owned(),
         })
