@@ -41,6 +41,16 @@ impl RunCounts {
         self.written + self.existed
     }
 
+    /// Adds what committing records to the ledger did; the ones refused
+    /// there went to the exception queue.
+    pub(crate) fn add(&mut self, page: &weft_store::PageCounts) {
+        self.new += page.new;
+        self.duplicate += page.duplicate;
+        self.changed += page.changed;
+        self.changed_skipped += page.changed_skipped;
+        self.failed += page.refused;
+    }
+
     pub(crate) fn with_elapsed(mut self, d: Duration) -> Self {
         self.elapsed_secs = d.as_secs_f64();
         self

@@ -14,7 +14,7 @@ mod auth;
 
 use serde::Serialize;
 use serde_json::Value;
-use weft_store::{OnChange, PageCounts, StoreError};
+use weft_store::{PageCounts, StoreError};
 
 pub use auth::{EnvHookSecrets, HookSecrets};
 
@@ -159,11 +159,8 @@ impl Engine {
                 reason,
             })?;
         let received = records.len() as u64;
-        let on_change = match scheme.source.on_change {
-            weft_scheme::ChangePolicy::Resend => OnChange::Resend,
-            weft_scheme::ChangePolicy::Skip => OnChange::Skip,
-        };
-        let expands = scheme.flatten().is_some() || scheme.filter().is_some();
+        let on_change = crate::pull::on_change(&scheme);
+        let expands = crate::pull::expands(&scheme);
         let (t, n) = (tenant.to_owned(), scheme_name.to_owned());
         let (counts, committed, filtered, rejected) = db(&self.store, move |s| {
             // Keying is CPU work on whole records: on the blocking pool, as

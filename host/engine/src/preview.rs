@@ -131,25 +131,27 @@ impl Engine {
             end = start.saturating_add(span).min(now);
         };
         // The mapping sees what a run would give it: the page after the
-        // scheme's transforms, in order.
-        let mut page_records = page.records;
-        for ((plugin, config), step) in self
-            .transforms(scheme)
-            .await?
+        // scheme's transforms, in order, less the records they refuse.
+        let transforms = self.transforms(scheme).await?;
+        let transformed = crate::pull::transform_page(&transforms, page.records, &|_, _| {})
+            .await
+            .map_err(|g| EngineError::Call(format!("transforming records: {g:?}")))?;
+        let mut records: Vec<PreviewRecord> = transformed
+            .refused
+            .into_iter()
+            .map(|r| PreviewRecord {
+                key: Err(r.rejected.unwrap_or_default()),
+                source: serde_json::from_str(&r.source).unwrap_or(Value::String(r.source)),
+                mapped: Err("refused by a transform: not mapped".into()),
+            })
+            .take(limit)
+            .collect();
+        let page_records: Vec<Value> = transformed
+            .records
             .iter()
-            .zip(&scheme.transforms)
-        {
-            let mut session = plugin
-                .transform()
-                .await
-                .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
-            page_records = session
-                .transform(config, &page_records)
-                .await
-                .map_err(|e| EngineError::Call(format!("transform {}: {e}", step.plugin)))?;
-        }
-        let mut records = Vec::new();
-        for record in page_records.iter().map(weft_runtime::record_tree) {
+            .map(|r| serde_json::from_str(r).unwrap_or(Value::String(r.clone())))
+            .collect();
+        for record in page_records {
             let expanded = match mapper.expand(record.clone()) {
                 Ok(e) => e,
                 Err(e) => {

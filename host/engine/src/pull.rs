@@ -143,11 +143,8 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                 }
             };
             let next = page.next.clone();
-            let records = match transform(ctx, page.records).await {
-                Ok(r) => r
-                    .into_iter()
-                    .map(|r| String::from(Box::<str>::from(r)))
-                    .collect(),
+            let Transformed { records, refused } = match transform(ctx, page.records).await {
+                Ok(t) => t,
                 Err(g) => {
                     ctx.give_up("transforming records", g);
                     break 'windows;
@@ -173,6 +170,7 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             if pages
                 .send(PageWork {
                     records,
+                    refused,
                     after,
                     window_done,
                 })
@@ -200,6 +198,8 @@ async fn pull_windows(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
 /// A page read and waiting to be committed.
 struct PageWork {
     records: Vec<String>,
+    /// Records a transform refused, for the exception queue.
+    refused: Vec<Pulled>,
     after: Position,
     window_done: bool,
 }
@@ -225,11 +225,8 @@ async fn commit_pages(
     ctx: Arc<RunContext>,
     mut pages: tokio::sync::mpsc::Receiver<PageWork>,
 ) -> Result<(), EngineError> {
-    let on_change = match ctx.scheme.source.on_change {
-        weft_scheme::ChangePolicy::Resend => OnChange::Resend,
-        weft_scheme::ChangePolicy::Skip => OnChange::Skip,
-    };
-    let expands = ctx.scheme.flatten().is_some() || ctx.scheme.filter().is_some();
+    let on_change = on_change(&ctx.scheme);
+    let expands = expands(&ctx.scheme);
     while let Some(first) = pages.recv().await {
         ctx.handoff.room(HANDOFF_PATIENCE).await;
         let mut group = vec![first];
@@ -242,9 +239,11 @@ async fn commit_pages(
         let read = group.len() as u64;
         let windows_done = group.iter().filter(|w| w.window_done).count() as u64;
         let mut records = Vec::with_capacity(group.iter().map(|w| w.records.len()).sum());
+        let mut refused = Vec::new();
         let mut after = Position::default();
         for work in group {
             records.extend(work.records);
+            refused.extend(work.refused);
             after = work.after;
         }
         let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
@@ -253,16 +252,14 @@ async fn commit_pages(
         // beside the commit, not on the workers serving plugin calls.
         let (counts, pulled, filtered) = db(&ctx.store, move |s| {
             let Keyed {
-                pulled,
+                mut pulled,
                 mut read,
                 filtered,
             } = key_records(&c.mapper, records, expands);
+            pulled.extend(refused);
             let count = pulled.len() as u64;
             s.commit_page_with(&t, &n, on_change, &pulled, &after, &mut |i, id| {
-                if let (Some(r), Some(p)) = (read.get_mut(i).and_then(Option::take), pulled.get(i))
-                {
-                    c.handoff.hold(id, r, p.source.len());
-                }
+                hand_off(&c.handoff, &mut read, &pulled, i, id);
             })
             .map(|counts| (counts, count, filtered))
         })
@@ -271,10 +268,7 @@ async fn commit_pages(
             c.pages += read;
             c.pulled += pulled;
             c.filtered += filtered;
-            c.new += counts.new;
-            c.duplicate += counts.duplicate;
-            c.changed += counts.changed;
-            c.changed_skipped += counts.changed_skipped;
+            c.add(&counts);
             c.windows += windows_done;
         });
         if counts.changed > 0 {
@@ -282,6 +276,109 @@ async fn commit_pages(
         }
         ctx.queued.notify_waiters();
     }
+    Ok(())
+}
+
+/// What the ledger does with a record seen again with new content.
+pub(crate) fn on_change(scheme: &weft_scheme::Scheme) -> OnChange {
+    match scheme.source.on_change {
+        weft_scheme::ChangePolicy::Resend => OnChange::Resend,
+        weft_scheme::ChangePolicy::Skip => OnChange::Skip,
+    }
+}
+
+/// Whether the scheme turns a record into other records (flatten,
+/// filter) before keying.
+pub(crate) fn expands(scheme: &weft_scheme::Scheme) -> bool {
+    scheme.flatten().is_some() || scheme.filter().is_some()
+}
+
+/// Takes records the pull stage refused (see [`Refusal`]) and a user put
+/// back in the queue through that stage again, from the step that refused
+/// each (the scheme may have been fixed since), and settles each in the
+/// ledger: the records it now gives are queued, or found duplicate or
+/// changed, as a page's are; one still refused stays in the exception
+/// queue with the new message.
+pub(crate) async fn pull_again(
+    ctx: &Arc<RunContext>,
+    rows: Vec<weft_store::Queued>,
+) -> Result<(), EngineError> {
+    let on_change = on_change(&ctx.scheme);
+    let missing: Vec<i64> = rows
+        .iter()
+        .filter(|q| q.source.is_none())
+        .map(|q| q.id)
+        .collect();
+    let mut kept = if missing.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        db(&ctx.store, move |s| s.sources(&missing)).await?
+    };
+    for q in rows {
+        let Some(why) = Refusal::of_key(&q.key) else {
+            continue;
+        };
+        let Some(source) = q.source.or_else(|| kept.remove(&q.id)) else {
+            return Err(EngineError::Internal(format!(
+                "ledger record {} (key '{}') is queued but its document is gone",
+                q.id, q.key
+            )));
+        };
+        let (records, refused) = match why {
+            Refusal::Transform => match serde_json::value::RawValue::from_string(source) {
+                Ok(record) => match transform(ctx, vec![record]).await {
+                    Ok(t) => (t.records, t.refused),
+                    Err(g) => {
+                        ctx.give_up("transforming records", g);
+                        return Ok(());
+                    }
+                },
+                Err(e) => {
+                    return Err(EngineError::Internal(format!(
+                        "ledger record {} holds a document that is not JSON: {e}",
+                        q.id
+                    )));
+                }
+            },
+            Refusal::Unexpandable | Refusal::NoKey => (vec![source], Vec::new()),
+        };
+        // A record refused for its key was expanded already.
+        let expands = why != Refusal::NoKey && expands(&ctx.scheme);
+        let (t, n, id) = (ctx.tenant.clone(), ctx.scheme_name.clone(), q.id);
+        let c = Arc::clone(ctx);
+        let settled = db(&ctx.store, move |s| {
+            let Keyed {
+                mut pulled,
+                mut read,
+                filtered,
+            } = key_records(&c.mapper, records, expands);
+            pulled.extend(refused);
+            s.settle_refusal(&t, &n, id, on_change, &pulled, &mut |i, id| {
+                hand_off(&c.handoff, &mut read, &pulled, i, id);
+            })
+            .map(|counts| (counts, filtered))
+        })
+        .await;
+        let (counts, filtered) = match settled {
+            Ok(s) => s,
+            // Deleted meanwhile (with its scheme, say): nothing to settle.
+            Err(EngineError::Store(weft_store::StoreError::NotFound(_))) => continue,
+            Err(e) => return Err(e),
+        };
+        tracing::info!(
+            tenant = %ctx.tenant,
+            scheme = %ctx.scheme_name,
+            record = id,
+            refused = counts.refused,
+            queued = counts.new + counts.changed,
+            "a refused record was taken through the pull again"
+        );
+        ctx.update(|c| {
+            c.filtered += filtered;
+            c.add(&counts);
+        });
+    }
+    ctx.queued.notify_waiters();
     Ok(())
 }
 
@@ -294,6 +391,20 @@ pub(crate) struct Keyed {
     pub(crate) read: Vec<Option<weft_scheme::Read>>,
     /// Records the scheme's filter dropped.
     pub(crate) filtered: u64,
+}
+
+/// Hands record `i` of a commit, which the ledger queued as `id`, to the
+/// push as it was read, so that the push need not read it back.
+fn hand_off(
+    handoff: &crate::handoff::Handoff,
+    read: &mut [Option<weft_scheme::Read>],
+    pulled: &[Pulled],
+    i: usize,
+    id: i64,
+) {
+    if let (Some(r), Some(p)) = (read.get_mut(i).and_then(Option::take), pulled.get(i)) {
+        handoff.hold(id, r, p.source.len());
+    }
 }
 
 /// Expands (flatten, filter) and keys a page's records (pulled, or posted
@@ -332,7 +443,7 @@ pub(crate) fn key_records(
             Err(e) => add((
                 refused(
                     source,
-                    "unexpandable",
+                    Refusal::Unexpandable,
                     format!("cannot expand the record: {e}"),
                 ),
                 None,
@@ -355,39 +466,192 @@ fn key_one(mapper: &weft_scheme::Mapper, source: String) -> (Pulled, Option<weft
         ),
         Err(e) => {
             let message = format!("cannot compute the business key: {e}");
-            (refused(source, "nokey", message), None)
+            (refused(source, Refusal::NoKey, message), None)
         }
+    }
+}
+
+/// Why a record went straight to the exception queue, at the pull stage:
+/// the stage it is taken up again from when a user retries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A transform refused it (kept as pulled, before any transform).
+    Transform,
+    /// `flatten` or `filter` could not be applied (kept as transformed).
+    Unexpandable,
+    /// Its business key could not be computed (kept as expanded).
+    NoKey,
+}
+
+impl Refusal {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::Transform => "transform",
+            Self::Unexpandable => "unexpandable",
+            Self::NoKey => "nokey",
+        }
+    }
+
+    /// The refusal a ledger key marks: `!{tag}:{content hash}`. A business
+    /// key of exactly that shape (a known tag, 64 hex digits) is taken for
+    /// one; no key template of a real scheme writes those.
+    pub(crate) fn of_key(key: &str) -> Option<Self> {
+        let (tag, hash) = key.strip_prefix('!')?.split_once(':')?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        [Self::Transform, Self::Unexpandable, Self::NoKey]
+            .into_iter()
+            .find(|r| r.tag() == tag)
     }
 }
 
 /// A record that goes straight to the exception queue, keyed by its
 /// content so that each distinct one is kept once.
-fn refused(source: String, why: &str, message: String) -> Pulled {
+fn refused(source: String, why: Refusal, message: String) -> Pulled {
     let hash = content_hash(&source);
     Pulled {
-        key: format!("!{why}:{hash}"),
+        key: format!("!{}:{hash}", why.tag()),
         hash,
         source,
         rejected: Some(message),
     }
 }
 
-/// Runs the scheme's transform plugins over a page, in order.
-async fn transform(
-    ctx: &RunContext,
-    mut records: Vec<RawRecord>,
-) -> Result<Vec<RawRecord>, GiveUp> {
-    for (plugin, config) in &ctx.transforms {
-        if records.is_empty() {
+/// What the scheme's transforms made of a page.
+pub(crate) struct Transformed {
+    /// The records to key, as JSON text.
+    pub(crate) records: Vec<String>,
+    /// Records a transform refused (`invalid`), as pulled.
+    pub(crate) refused: Vec<Pulled>,
+}
+
+/// How running the transforms over some records ended, short of success.
+enum Untransformed {
+    /// A transform refused the records for their content.
+    Invalid(String),
+    /// Anything else: the run gives up.
+    GiveUp(GiveUp),
+}
+
+/// A scheme's transform steps, loaded: each plugin with its config.
+pub(crate) type Transforms = [(Arc<weft_runtime::LoadedPlugin>, Value)];
+
+/// Runs the scheme's transform plugins over a page, in order (see
+/// [`transform_page`]), keeping their logs in the run's.
+async fn transform(ctx: &RunContext, records: Vec<RawRecord>) -> Result<Transformed, GiveUp> {
+    transform_page(&ctx.transforms, records, &|entries, error| {
+        ctx.keep_log("transform", entries, error);
+    })
+    .await
+}
+
+/// Runs transform steps over a page, in order, handing each call's log to
+/// `log`. A page a transform refuses as `invalid` is transformed again
+/// record by record, so that one record it cannot take goes to the
+/// exception queue (as it was pulled, with the transform's message) and
+/// the others go on: a source that keeps sending that record must not
+/// stop the scheme. The transform's other errors end the run.
+pub(crate) async fn transform_page(
+    transforms: &Transforms,
+    records: Vec<RawRecord>,
+    log: &(dyn Fn(Vec<weft_runtime::LogEntry>, Option<&weft_runtime::CallError>) + Sync),
+) -> Result<Transformed, GiveUp> {
+    let text = |records: Vec<RawRecord>| -> Vec<String> {
+        records
+            .into_iter()
+            .map(|r| String::from(Box::<str>::from(r)))
+            .collect()
+    };
+    if transforms.is_empty() {
+        return Ok(Transformed {
+            records: text(records),
+            refused: Vec::new(),
+        });
+    }
+    match run_transforms(transforms, &records, log).await {
+        Ok(out) => {
+            return Ok(Transformed {
+                records: text(out),
+                refused: Vec::new(),
+            });
+        }
+        Err(Untransformed::GiveUp(g)) => return Err(g),
+        Err(Untransformed::Invalid(_)) => {}
+    }
+    let mut transformed = Transformed {
+        records: Vec::with_capacity(records.len()),
+        refused: Vec::new(),
+    };
+    for record in records {
+        match run_transforms(transforms, std::slice::from_ref(&record), log).await {
+            Ok(out) => transformed.records.extend(text(out)),
+            Err(Untransformed::Invalid(message)) => transformed.refused.push(refused(
+                String::from(Box::<str>::from(record)),
+                Refusal::Transform,
+                message,
+            )),
+            Err(Untransformed::GiveUp(g)) => return Err(g),
+        }
+    }
+    Ok(transformed)
+}
+
+async fn run_transforms(
+    transforms: &Transforms,
+    records: &[RawRecord],
+    log: &(dyn Fn(Vec<weft_runtime::LogEntry>, Option<&weft_runtime::CallError>) + Sync),
+) -> Result<Vec<RawRecord>, Untransformed> {
+    let mut out: Option<Vec<RawRecord>> = None;
+    for (plugin, config) in transforms {
+        let input = out.as_deref().unwrap_or(records);
+        if input.is_empty() {
             break;
         }
-        let mut session = plugin.transform().await.map_err(GiveUp::Fatal)?;
-        let out = session.transform(config, &records).await;
-        ctx.keep_log("transform", session.take_log(), out.as_ref().err());
-        records = out.map_err(|e| match e.class() {
-            weft_runtime::ErrorClass::Transient => GiveUp::Transient(e),
-            _ => GiveUp::Fatal(e),
-        })?;
+        let mut session = plugin
+            .transform()
+            .await
+            .map_err(|e| Untransformed::GiveUp(GiveUp::Fatal(e)))?;
+        let result = session.transform(config, input).await;
+        log(session.take_log(), result.as_ref().err());
+        out = Some(result.map_err(|e| match e {
+            weft_runtime::CallError::Plugin(p) if p.class == weft_runtime::ErrorClass::Invalid => {
+                Untransformed::Invalid(format!(
+                    "transform {} refused the record: {}",
+                    plugin.info().name(),
+                    p.message
+                ))
+            }
+            e if e.class() == weft_runtime::ErrorClass::Transient => {
+                Untransformed::GiveUp(GiveUp::Transient(e))
+            }
+            e => Untransformed::GiveUp(GiveUp::Fatal(e)),
+        })?);
     }
-    Ok(records)
+    Ok(out.unwrap_or_else(|| records.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_known_by_its_key_and_a_business_key_is_not_taken_for_one() {
+        for why in [Refusal::Transform, Refusal::Unexpandable, Refusal::NoKey] {
+            let p = refused(r#"{"no":""}"#.into(), why, "why".into());
+            assert_eq!(Refusal::of_key(&p.key), Some(why), "{}", p.key);
+            assert_eq!(p.hash, content_hash(r#"{"no":""}"#));
+        }
+        let hash = content_hash("{}");
+        for key in [
+            "CG00000001".to_owned(),
+            format!("!other:{hash}"),
+            format!("nokey:{hash}"),
+            "!nokey:abc".to_owned(),
+            format!("!nokey:{}", "g".repeat(64)),
+            format!("!nokey:{hash}0"),
+        ] {
+            assert_eq!(Refusal::of_key(&key), None, "{key}");
+        }
+    }
 }

@@ -74,6 +74,15 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             s.queued_unless_held(&t, &n, limit, after, &|id| c.handoff.holds(id))
         })
         .await?;
+        // Records the pull stage refused, put back by a user: they go
+        // through the pull stage again, not to the target as they are.
+        let refusals: Vec<Queued> = batch
+            .extract_if(.., |q| crate::pull::Refusal::of_key(&q.key).is_some())
+            .collect();
+        if !refusals.is_empty() {
+            crate::pull::pull_again(ctx, refusals).await?;
+            continue;
+        }
         let scanned_to = batch.last().map(|q| q.id);
         batch.retain(|q| !in_flight.contains(&q.id));
         batch.truncate(batch_size);

@@ -47,6 +47,9 @@ pub struct PageCounts {
     pub changed: u64,
     /// Same key, new content, not sent (scheme says skip).
     pub changed_skipped: u64,
+    /// Records that went straight to the exception queue: their key could
+    /// not be computed, or a transform refused them.
+    pub refused: u64,
 }
 
 /// A record waiting to be written.
@@ -200,6 +203,92 @@ fn now_ms() -> i64 {
         .unwrap_or(i64::MAX)
 }
 
+/// Upserts pulled records by key and hash (see
+/// [`SqliteStore::commit_page_with`]), telling `queued` of each record it
+/// queues.
+fn upsert(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: &str,
+    scheme: &str,
+    on_change: OnChange,
+    records: &[Pulled],
+    queued: &mut dyn FnMut(usize, i64),
+) -> Result<PageCounts, StoreError> {
+    let mut counts = PageCounts::default();
+    let at = now();
+    let mut find = tx.prepare_cached(
+        "SELECT id, hash FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
+    )?;
+    // A record is inserted first and looked up only when its key is
+    // taken: most records a pull sees are new, and the insert finds
+    // a taken key with the same index search the lookup would make.
+    let mut insert = tx.prepare_cached(
+            "INSERT INTO ledger (tenant, scheme, key, hash, status, error_class, error, first_seen, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (tenant, scheme, key) DO NOTHING",
+        )?;
+    let mut keep_source = tx.prepare_cached(
+        "INSERT INTO ledger_source (id, source) VALUES (?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET source = excluded.source",
+    )?;
+    let mut requeue = tx.prepare_cached(
+        "UPDATE ledger SET hash = ?2, status = 'queued', attempts = 0, next_attempt_at = 0,
+                 error_class = NULL, error = NULL, versions = versions + 1, updated_at = ?3
+             WHERE id = ?1",
+    )?;
+    let mut note = tx.prepare_cached(
+        "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
+    )?;
+    for (i, r) in records.iter().enumerate() {
+        let (status, class) = match &r.rejected {
+            Some(_) => ("failed", Some("invalid")),
+            None => ("queued", None),
+        };
+        let inserted = insert.execute(params![
+            tenant, scheme, r.key, r.hash, status, class, r.rejected, at
+        ])?;
+        if inserted == 1 {
+            let id = tx.last_insert_rowid();
+            keep_source.execute(params![id, pack(&r.source)])?;
+            if r.rejected.is_none() {
+                queued(i, id);
+                counts.new += 1;
+            } else {
+                counts.refused += 1;
+            }
+            continue;
+        }
+        let existing: Option<(i64, String)> = find
+            .query_row(params![tenant, scheme, r.key], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        match existing {
+            // The insert found the key taken, so the row is there.
+            None => {
+                return Err(StoreError::Damaged(format!(
+                    "ledger key '{}' of scheme '{scheme}' is taken but not found",
+                    r.key
+                )));
+            }
+            Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
+            Some((id, _)) => match on_change {
+                OnChange::Resend => {
+                    requeue.execute(params![id, r.hash, at])?;
+                    keep_source.execute(params![id, pack(&r.source)])?;
+                    queued(i, id);
+                    counts.changed += 1;
+                }
+                OnChange::Skip => {
+                    note.execute(params![id, r.hash, at])?;
+                    counts.changed_skipped += 1;
+                }
+            },
+        }
+    }
+    Ok(counts)
+}
+
 impl SqliteStore {
     /// Commits one pulled page: every record upserted by key and hash, and
     /// the pull position after the page, in one transaction. After a crash
@@ -238,79 +327,97 @@ impl SqliteStore {
     ) -> Result<PageCounts, StoreError> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        let mut counts = PageCounts::default();
-        let at = now();
-        {
-            let mut find = tx.prepare_cached(
-                "SELECT id, hash FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
-            )?;
-            // A record is inserted first and looked up only when its key is
-            // taken: most records a pull sees are new, and the insert finds
-            // a taken key with the same index search the lookup would make.
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO ledger (tenant, scheme, key, hash, status, error_class, error, first_seen, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-                 ON CONFLICT (tenant, scheme, key) DO NOTHING",
-            )?;
-            let mut keep_source = tx.prepare_cached(
-                "INSERT INTO ledger_source (id, source) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET source = excluded.source",
-            )?;
-            let mut requeue = tx.prepare_cached(
-                "UPDATE ledger SET hash = ?2, status = 'queued', attempts = 0, next_attempt_at = 0,
-                     error_class = NULL, error = NULL, versions = versions + 1, updated_at = ?3
-                 WHERE id = ?1",
-            )?;
-            let mut note = tx.prepare_cached(
-                "UPDATE ledger SET hash = ?2, versions = versions + 1, updated_at = ?3 WHERE id = ?1",
-            )?;
-            for (i, r) in records.iter().enumerate() {
-                let (status, class) = match &r.rejected {
-                    Some(_) => ("failed", Some("invalid")),
-                    None => ("queued", None),
-                };
-                let inserted = insert.execute(params![
-                    tenant, scheme, r.key, r.hash, status, class, r.rejected, at
-                ])?;
-                if inserted == 1 {
-                    let id = tx.last_insert_rowid();
-                    keep_source.execute(params![id, pack(&r.source)])?;
-                    if r.rejected.is_none() {
-                        queued(i, id);
-                    }
-                    counts.new += 1;
-                    continue;
-                }
-                let existing: Option<(i64, String)> = find
-                    .query_row(params![tenant, scheme, r.key], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()?;
-                match existing {
-                    // The insert found the key taken, so the row is there.
-                    None => {
-                        return Err(StoreError::Damaged(format!(
-                            "ledger key '{}' of scheme '{scheme}' is taken but not found",
-                            r.key
-                        )));
-                    }
-                    Some((_, hash)) if hash == r.hash => counts.duplicate += 1,
-                    Some((id, _)) => match on_change {
-                        OnChange::Resend => {
-                            requeue.execute(params![id, r.hash, at])?;
-                            keep_source.execute(params![id, pack(&r.source)])?;
-                            queued(i, id);
-                            counts.changed += 1;
-                        }
-                        OnChange::Skip => {
-                            note.execute(params![id, r.hash, at])?;
-                            counts.changed_skipped += 1;
-                        }
-                    },
+        let counts = upsert(&tx, tenant, scheme, on_change, records, queued)?;
+        write_position(&tx, tenant, scheme, position)?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Settles a record that went straight to the exception queue (see
+    /// [`PageCounts::refused`]) and that a user put back in the queue: the
+    /// pull stage was run on it again and gave `records`. They take its
+    /// place, upserted as a page's records are (with no position): the
+    /// ones that now have a key are queued, or found duplicate or changed;
+    /// the ones still refused wait in the exception queue. One record under
+    /// a key the ledger does not have yet takes over the row (and its id).
+    /// Refused again for the same reason (its key says the reason and the
+    /// content), the row stays as it is with the new message and one more
+    /// attempt.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the scheme has no such record;
+    /// database errors (nothing changes then).
+    pub fn settle_refusal(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        id: i64,
+        on_change: OnChange,
+        records: &[Pulled],
+        queued: &mut dyn FnMut(usize, i64),
+    ) -> Result<PageCounts, StoreError> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let key: String = tx
+            .query_row(
+                "SELECT key FROM ledger WHERE id = ?1 AND tenant = ?2 AND scheme = ?3",
+                params![id, tenant, scheme],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::NotFound(format!(
+                    "record {id} of scheme '{scheme}' of tenant '{tenant}'"
+                ))
+            })?;
+        let counts = match records {
+            [again] if again.key == key && again.rejected.is_some() => {
+                tx.execute(
+                    "UPDATE ledger SET status = 'failed', error_class = 'invalid', error = ?2,
+                         attempts = attempts + 1, updated_at = ?3
+                     WHERE id = ?1",
+                    params![id, again.rejected, now()],
+                )?;
+                PageCounts {
+                    refused: 1,
+                    ..PageCounts::default()
                 }
             }
-        }
-        write_position(&tx, tenant, scheme, position)?;
+            // One record under a key not yet taken: the row becomes it, so
+            // the id the user retried is the one that gets delivered.
+            [one]
+                if one.rejected.is_none()
+                    && tx
+                        .query_row(
+                            "SELECT 1 FROM ledger WHERE tenant = ?1 AND scheme = ?2 AND key = ?3",
+                            params![tenant, scheme, one.key],
+                            |_| Ok(()),
+                        )
+                        .optional()?
+                        .is_none() =>
+            {
+                tx.execute(
+                    "UPDATE ledger SET key = ?2, hash = ?3, status = 'queued', error_class = NULL,
+                         error = NULL, attempts = 0, next_attempt_at = 0, updated_at = ?4
+                     WHERE id = ?1",
+                    params![id, one.key, one.hash, now()],
+                )?;
+                tx.execute(
+                    "UPDATE ledger_source SET source = ?2 WHERE id = ?1",
+                    params![id, pack(&one.source)],
+                )?;
+                queued(0, id);
+                PageCounts {
+                    new: 1,
+                    ..PageCounts::default()
+                }
+            }
+            _ => {
+                // Its source and anything sent go with it (ON DELETE CASCADE).
+                tx.execute("DELETE FROM ledger WHERE id = ?1", params![id])?;
+                upsert(&tx, tenant, scheme, on_change, records, queued)?
+            }
+        };
         tx.commit()?;
         Ok(counts)
     }
@@ -610,6 +717,13 @@ mod tests {
         }
     }
 
+    fn count(store: &SqliteStore, sql: &str) -> i64 {
+        store
+            .db()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     fn setup(dir: &tempfile::TempDir) -> SqliteStore {
         let store = open(&dir.path().join("weft.db"));
         store.add_tenant("t", "T").unwrap_or_else(|e| panic!("{e}"));
@@ -694,15 +808,121 @@ mod tests {
         store
             .remove_scheme("t", "s")
             .unwrap_or_else(|e| panic!("{e}"));
-        let left: i64 = store
-            .db()
-            .query_row(
-                "SELECT (SELECT COUNT(*) FROM ledger_source) + (SELECT COUNT(*) FROM ledger_sent)",
-                [],
-                |r| r.get(0),
+        let left = count(
+            &store,
+            "SELECT (SELECT COUNT(*) FROM ledger_source) + (SELECT COUNT(*) FROM ledger_sent)",
+        );
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn a_retried_refusal_is_replaced_by_what_the_pull_gives_now() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = setup(&dir);
+        let refusal = |key: &str, source: &str, message: &str| Pulled {
+            rejected: Some(message.into()),
+            ..pulled(key, source)
+        };
+        let page = [
+            refusal("!nokey:1", r#"{"no":""}"#, "the key is empty"),
+            refusal("!nokey:2", r#"{"no":"D"}"#, "the key is empty"),
+            pulled("D", r#"{"no":"D"}"#),
+        ];
+        let counts = store
+            .commit_page("t", "s", OnChange::Resend, &page, &Position::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((counts.new, counts.refused), (1, 2), "{counts:?}");
+        let failed = store
+            .records("t", Some("s"), Some("failed"), 10)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let id_of = |key: &str| {
+            failed
+                .iter()
+                .find(|r| r.key == key)
+                .map_or_else(|| panic!("no {key} in {failed:?}"), |r| r.id)
+        };
+        let (first, second) = (id_of("!nokey:1"), id_of("!nokey:2"));
+        assert_eq!(
+            store
+                .retry("t", Some("s"), None)
+                .unwrap_or_else(|e| panic!("{e}")),
+            2
+        );
+
+        // Refused again the same way: the row stays, with the new message.
+        let counts = store
+            .settle_refusal(
+                "t",
+                "s",
+                first,
+                OnChange::Resend,
+                &[refusal("!nokey:1", r#"{"no":""}"#, "still empty")],
+                &mut |_, _| panic!("nothing is queued"),
             )
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(left, 0);
+        assert_eq!(counts.refused, 1);
+        let kept = store.record("t", first).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (kept.status.as_str(), kept.error.as_deref(), kept.attempts),
+            ("failed", Some("still empty"), 1)
+        );
+
+        // Keyed now: the refusal gives way to the keyed records, queued
+        // when new and duplicates when the ledger has them already.
+        let mut queued = Vec::new();
+        let counts = store
+            .settle_refusal(
+                "t",
+                "s",
+                second,
+                OnChange::Resend,
+                &[pulled("D", r#"{"no":"D"}"#), pulled("E", r#"{"no":"E"}"#)],
+                &mut |i, id| queued.push((i, id)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((counts.new, counts.duplicate, counts.refused), (1, 1, 0));
+        assert!(matches!(
+            store.record("t", second),
+            Err(StoreError::NotFound(_))
+        ));
+        let waiting = store
+            .queued("t", "s", 10, 0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let keys: Vec<&str> = waiting.iter().map(|q| q.key.as_str()).collect();
+        assert_eq!(keys, ["D", "E"]);
+        assert_eq!(queued, [(1, waiting[1].id)]);
+        let orphans = count(
+            &store,
+            "SELECT COUNT(*) FROM ledger_source WHERE id NOT IN (SELECT id FROM ledger)",
+        );
+        assert_eq!(orphans, 0, "the refusal's document went with it");
+
+        // One record under a new key takes over the row, id and all.
+        let mut queued = Vec::new();
+        let counts = store
+            .settle_refusal(
+                "t",
+                "s",
+                first,
+                OnChange::Resend,
+                &[pulled("F", r#"{"no":"F"}"#)],
+                &mut |i, id| queued.push((i, id)),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((counts.new, counts.refused), (1, 0));
+        assert_eq!(queued, [(0, first)]);
+        let row = store.record("t", first).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (row.key.as_str(), row.status.as_str(), row.error.as_deref()),
+            ("F", "queued", None)
+        );
+        assert_eq!(row.source, serde_json::json!({"no": "F"}));
+
+        // Another scheme's record is not found.
+        assert!(matches!(
+            store.settle_refusal("t", "other", first, OnChange::Resend, &[], &mut |_, _| {}),
+            Err(StoreError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod changes;
 mod crash;
 mod exceptions;
 mod faults;
+mod refusals;
 mod seeds;
 
 use std::path::{Path, PathBuf};
