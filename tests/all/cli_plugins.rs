@@ -1,4 +1,4 @@
-//! `weft plugin install|list|inspect|remove` through the real binary.
+//! `weft plugin install|list|inspect|remove|transform` through the real binary.
 
 use serde_json::Value;
 
@@ -214,4 +214,68 @@ fn bad_files_get_clear_errors_and_change_nothing() {
     }
     let list = weft(home.path(), &["plugin", "list", "--json"]);
     assert_eq!(list.stdout.trim(), "[]");
+}
+
+#[test]
+fn transform_runs_an_installed_transform_and_checks_its_config_first() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let r = weft(
+        home.path(),
+        &[
+            "plugin",
+            "install",
+            path_str(&plugin_path("order_normalise")),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let records = home.path().join("records.json");
+    std::fs::write(
+        &records,
+        r#"[{"id": "A", "total": "¥30.00", "lines": [{"sku": "SP-00012", "price": "¥10.00", "amount": "¥20.00"}]}]"#,
+    )
+    .expect("write records");
+    let run = |config: &str| {
+        weft(
+            home.path(),
+            &[
+                "plugin",
+                "transform",
+                "order-normalise",
+                "--config",
+                config,
+                "--records",
+                path_str(&records),
+            ],
+        )
+    };
+
+    let done = run(r#"{"sku_prefix": {"from": "SP-", "to": "SKU"}}"#);
+    assert_eq!(done.code, 0, "{done:?}");
+    let out: Value = serde_json::from_str(&done.stdout).expect("the records, as JSON");
+    assert_eq!(out[0]["total"], 30.0, "{out}");
+    assert_eq!(out[0]["lines"][0]["sku"], "SKU00012", "{out}");
+
+    // Every problem of the config, named by its path, before the plugin
+    // is called.
+    let bad = run(r#"{"sku_map": {"OLD-1": 7}, "decimals": 9, "colour": "red"}"#);
+    assert_eq!(bad.code, 1, "{bad:?}");
+    for part in [
+        "--config does not fit order-normalise",
+        "`config.sku_map.OLD-1` does not match `order-normalise`'s schema",
+        "`config.decimals` does not match",
+        "colour",
+    ] {
+        assert!(bad.stderr.contains(part), "lacks {part}: {}", bad.stderr);
+    }
+
+    // A record the transform refuses: its message, naming the record.
+    let refused = run("{}");
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("record 0 (id \"A\") line 0: SKU 'SP-00012' has no mapping"),
+        "{}",
+        refused.stderr
+    );
 }

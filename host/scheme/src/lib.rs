@@ -54,4 +54,4 @@ pub use model::{
 pub use parse::DEFAULT_BATCH_SIZE;
 pub use schedule::Schedule;
 pub use schema::json_schema;
-pub use validate::Catalog;
+pub use validate::{Catalog, schema_problems};

@@ -279,31 +279,45 @@ fn check_schema(
     schema: &serde_json::Value,
     value: &serde_json::Value,
 ) {
+    for (segments, message) in schema_problems(what, owner, schema, value) {
+        report.error_at(yaml::deepest(node, &segments), message);
+    }
+}
+
+/// What in `value` (a plugin's `what`: its params, a transform's config)
+/// does not match the `schema` plugin `owner` declares: each problem with
+/// the path to the value it is about and a message naming that path.
+/// Empty when it matches.
+pub fn schema_problems(
+    what: &str,
+    owner: &str,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+) -> Vec<(Vec<String>, String)> {
     let validator = match jsonschema::validator_for(schema) {
         Ok(v) => v,
         Err(e) => {
-            report.error_at(
-                node,
+            return vec![(
+                Vec::new(),
                 format!(
                     "`{owner}` declares a schema for its {what} that is not valid JSON Schema: {e}"
                 ),
-            );
-            return;
+            )];
         }
     };
-    for error in validator.iter_errors(value) {
-        let segments = pointer_segments(error.instance_path().as_str());
-        let at = yaml::deepest(node, &segments);
-        let place = if segments.is_empty() {
-            what.to_owned()
-        } else {
-            format!("{what}.{}", segments.join("."))
-        };
-        report.error_at(
-            at,
-            format!("`{place}` does not match `{owner}`'s schema: {error}"),
-        );
-    }
+    validator
+        .iter_errors(value)
+        .map(|error| {
+            let segments = pointer_segments(error.instance_path().as_str());
+            let place = if segments.is_empty() {
+                what.to_owned()
+            } else {
+                format!("{what}.{}", segments.join("."))
+            };
+            let message = format!("`{place}` does not match `{owner}`'s schema: {error}");
+            (segments, message)
+        })
+        .collect()
 }
 
 /// The unescaped segments of a JSON pointer (`/a~1b/0` → `a/b`, `0`).

@@ -149,8 +149,18 @@ async fn transform(
     let batch: Vec<weft_runtime::RawRecord> =
         serde_json::from_str(&text).context("the records must be a JSON array of objects")?;
     let plugin = store.load(spec).await?;
-    if plugin.transform_info().is_none() {
+    let Some(info) = plugin.transform_info() else {
         bail!("{spec} is a connector, not a transform");
+    };
+    // As `weft scheme validate` checks a step's config: the plugin would
+    // only answer with the first problem, in its own words.
+    let problems = weft_scheme::schema_problems("config", &info.name, &info.config_schema, &config);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems
+            .into_iter()
+            .map(|(_, m)| format!("  {m}"))
+            .collect();
+        bail!("--config does not fit {spec}:\n{}", lines.join("\n"));
     }
     let mut session = plugin.transform().await?;
     let out = session.transform(&config, &batch).await;
