@@ -577,6 +577,18 @@ pub(crate) async fn transform_page(
             });
         }
         Err(Untransformed::GiveUp(g)) => return Err(g),
+        // One record: it is the one refused; no need to ask again.
+        Err(Untransformed::Invalid(message)) if records.len() == 1 => {
+            return Ok(Transformed {
+                records: Vec::new(),
+                refused: text(records)
+                    .into_iter()
+                    .next()
+                    .map(|r| refused(r, Refusal::Transform, message))
+                    .into_iter()
+                    .collect(),
+            });
+        }
         Err(Untransformed::Invalid(_)) => {}
     }
     let mut transformed = Transformed {
