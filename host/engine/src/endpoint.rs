@@ -38,6 +38,17 @@ pub(crate) enum GiveUp {
     Stopped,
 }
 
+impl std::fmt::Display for GiveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transient(e) => write!(f, "gave up after retries: {e}"),
+            Self::Quota(m) => f.write_str(m),
+            Self::Auth(e) | Self::Fatal(e) => write!(f, "{e}"),
+            Self::Stopped => f.write_str("stopped on request"),
+        }
+    }
+}
+
 impl Engine {
     /// Resolves `tenant`'s connection `name` for `operation` of the given
     /// direction.

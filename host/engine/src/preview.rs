@@ -122,7 +122,7 @@ impl Engine {
                     None,
                 )
                 .await
-                .map_err(|g| EngineError::Call(format!("reading the source: {g:?}")))?;
+                .map_err(|g| EngineError::Call(format!("reading the source: {g}")))?;
             windows_left -= 1;
             if !page.records.is_empty() || page.next.is_some() || windows_left == 0 || end >= now {
                 break (params, page);
@@ -135,7 +135,7 @@ impl Engine {
         let transforms = self.transforms(scheme).await?;
         let transformed = crate::pull::transform_page(&transforms, page.records, &|_, _| {})
             .await
-            .map_err(|g| EngineError::Call(format!("transforming records: {g:?}")))?;
+            .map_err(|g| EngineError::Call(format!("transforming records: {g}")))?;
         let mut records: Vec<PreviewRecord> = transformed
             .refused
             .into_iter()

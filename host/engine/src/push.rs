@@ -328,7 +328,7 @@ async fn write_batch(
             }
             Err(g) => {
                 let retry_at = now_ms() + millis(ctx.engine.options.retry.max_delay);
-                let message = format!("{g:?}");
+                let message = g.to_string();
                 if !outcomes.is_empty() {
                     // Mapping failures are final whatever happened to the rest.
                     let failed = outcomes.len() as u64;

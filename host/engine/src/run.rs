@@ -176,16 +176,14 @@ impl RunContext {
 
     /// Ends the run for a call given up.
     pub(crate) fn give_up(&self, what: &str, g: GiveUp) {
-        match g {
-            GiveUp::Transient(e) => self.end_with(
-                RunStatus::Failed,
-                format!("{what}: gave up after retries: {e}"),
-            ),
-            GiveUp::Quota(m) => self.end_with(RunStatus::Paused, format!("{what}: {m}")),
-            GiveUp::Auth(e) => self.end_with(RunStatus::Failed, format!("{what}: {e}")),
-            GiveUp::Fatal(e) => self.end_with(RunStatus::Failed, format!("{what}: {e}")),
-            GiveUp::Stopped => self.end_with(RunStatus::Stopped, "stopped on request".into()),
-        }
+        let (status, message) = match &g {
+            GiveUp::Stopped => (RunStatus::Stopped, g.to_string()),
+            GiveUp::Quota(_) => (RunStatus::Paused, format!("{what}: {g}")),
+            GiveUp::Transient(_) | GiveUp::Auth(_) | GiveUp::Fatal(_) => {
+                (RunStatus::Failed, format!("{what}: {g}"))
+            }
+        };
+        self.end_with(status, message);
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut RunCounts)) {
@@ -551,7 +549,7 @@ impl Engine {
                     )
                     .await
                     .map_err(|g| {
-                        EngineError::Call(format!("live lookup '{}': {g:?}", lookup.name))
+                        EngineError::Call(format!("live lookup '{}': {g}", lookup.name))
                     })?;
                 rows.extend(page.records.iter().map(weft_runtime::record_tree));
                 match page.next {
