@@ -108,12 +108,30 @@ impl Engine {
                 }));
             }
         };
-        let diagnostics = scheme.validate(&catalog);
+        let mut diagnostics = scheme.validate(&catalog);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Ok(Err(SchemeProblems {
                 file: file.to_owned(),
                 diagnostics,
             }));
+        }
+        let (t, n) = (tenant.to_owned(), scheme.name.clone());
+        let applied = db(&self.store, move |s| match s.scheme(&t, &n) {
+            Ok(stored) => Ok(Some((stored, s.ledger_counts(&t, &n)?))),
+            Err(weft_store::StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await?;
+        // The version applied now is ours to read back; one that no longer
+        // parses (an older weft's) has nothing to compare.
+        if let Some((stored, counts)) = applied
+            && let Ok(applied) = Scheme::parse(&stored.file, &stored.yaml)
+        {
+            let rows = counts
+                .values()
+                .map(|&n| u64::try_from(n).unwrap_or(0))
+                .sum();
+            diagnostics.extend(scheme.key_change(&applied, rows));
         }
         Ok(Ok(Checked {
             scheme,

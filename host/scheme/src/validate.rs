@@ -23,6 +23,30 @@ pub trait Catalog {
 }
 
 impl Scheme {
+    /// A warning when this scheme keys records otherwise than `applied`,
+    /// the version of it the tenant runs now, whose ledger holds `rows`
+    /// records keyed the old way: the ledger dedupes by key, so a record
+    /// pulled again under a new key is a new record to it and is sent to
+    /// the target a second time.
+    pub fn key_change(&self, applied: &Scheme, rows: u64) -> Option<Diagnostic> {
+        let (old, new) = (applied.source.key.trim(), self.source.key.trim());
+        if rows == 0 || old == new {
+            return None;
+        }
+        let node = yaml::at(&self.root, &["source", "key"]).unwrap_or(&self.root);
+        let (line, column) = diagnostic::start(node.span());
+        Some(Diagnostic::warning(
+            &self.file,
+            line,
+            column,
+            format!(
+                "`source.key` changed from `{old}` to `{new}` while the ledger holds {rows} \
+                 record(s) keyed the old way: a record pulled again whose key comes out \
+                 different is taken for a new one and sent to the target again"
+            ),
+        ))
+    }
+
     /// Checks the scheme against installed plugins and the tenant's
     /// connections, in file order:
     ///

@@ -233,7 +233,24 @@ fn a_record_without_a_key_is_not_sent_on_retry_until_the_scheme_can_key_it() {
             &format!("FBillNo: \"{fallback}\""),
         );
     assert_eq!(yaml.matches(fallback).count(), 2, "{yaml}");
-    demo.apply_text("po.yaml", &yaml);
+    // Applying it warns that the key changed under a ledger of 21 records.
+    let file = demo.home().join("po.yaml");
+    std::fs::write(&file, &yaml).expect("write scheme");
+    let applied = demo.ok(&[
+        "scheme",
+        "apply",
+        file.to_str().expect("utf-8"),
+        "--tenant",
+        TENANT,
+    ]);
+    assert!(
+        applied
+            .stderr
+            .contains("warning: `source.key` changed from `{{ purchase_no }}`")
+            && applied.stderr.contains("21 record(s)"),
+        "{}",
+        applied.stderr
+    );
     retry(&demo, &["--scheme", SCHEME], 1, 0);
     assert!(demo.failed(SCHEME).is_empty());
     let outcome = demo.run(SCHEME);

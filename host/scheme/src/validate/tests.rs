@@ -273,3 +273,26 @@ fn a_webhook_source_has_no_connection_to_check() {
         ["5:23: `target.connection`: the tenant has no connection `erp`"]
     );
 }
+
+#[test]
+fn a_changed_key_is_a_warning_only_when_the_ledger_holds_records() {
+    let applied = Scheme::parse("s.yaml", SKETCH).expect("the sketch parses");
+    let changed = SKETCH.replace(
+        r#"key: "{{ purchase_no }}""#,
+        r#"key: "{{ purchase_no }}-{{ provider_no }}""#,
+    );
+    assert_ne!(changed, SKETCH);
+    let scheme = Scheme::parse("s.yaml", &changed).expect("the change parses");
+    assert_eq!(scheme.key_change(&applied, 0), None);
+    assert_eq!(applied.key_change(&applied, 10), None);
+    let warning = scheme.key_change(&applied, 10).expect("a warning");
+    assert_eq!(warning.severity, Severity::Warning);
+    assert_eq!((warning.line, warning.column), (9, 8), "{warning}");
+    assert!(
+        warning
+            .message
+            .contains("`{{ purchase_no }}` to `{{ purchase_no }}-{{ provider_no }}`")
+            && warning.message.contains("10 record(s)"),
+        "{warning}"
+    );
+}
