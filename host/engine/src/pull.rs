@@ -251,17 +251,9 @@ async fn commit_pages(
         // Keying is CPU work on whole records: it runs on the blocking pool
         // beside the commit, not on the workers serving plugin calls.
         let (counts, pulled, filtered) = db(&ctx.store, move |s| {
-            let Keyed {
-                mut pulled,
-                mut read,
-                filtered,
-            } = key_records(&c.mapper, records, expands);
-            pulled.extend(refused);
-            let count = pulled.len() as u64;
-            s.commit_page_with(&t, &n, on_change, &pulled, &after, &mut |i, id| {
-                hand_off(&c.handoff, &mut read, &pulled, i, id);
+            key_and_commit(&c, records, refused, expands, |pulled, queued| {
+                s.commit_page_with(&t, &n, on_change, pulled, &after, queued)
             })
-            .map(|counts| (counts, count, filtered))
         })
         .await?;
         ctx.update(|c| {
@@ -304,25 +296,16 @@ pub(crate) async fn pull_again(
     rows: Vec<weft_store::Queued>,
 ) -> Result<(), EngineError> {
     let on_change = on_change(&ctx.scheme);
-    let missing: Vec<i64> = rows
-        .iter()
-        .filter(|q| q.source.is_none())
-        .map(|q| q.id)
+    let rows = rows
+        .into_iter()
+        .map(|mut q| {
+            let source = q.source.take();
+            (q, source)
+        })
         .collect();
-    let mut kept = if missing.is_empty() {
-        std::collections::HashMap::new()
-    } else {
-        db(&ctx.store, move |s| s.sources(&missing)).await?
-    };
-    for q in rows {
+    for (q, source) in crate::push::with_sources(ctx, rows, |text| text).await? {
         let Some(why) = Refusal::of_key(&q.key) else {
             continue;
-        };
-        let Some(source) = q.source.or_else(|| kept.remove(&q.id)) else {
-            return Err(EngineError::Internal(format!(
-                "ledger record {} (key '{}') is queued but its document is gone",
-                q.id, q.key
-            )));
         };
         let (records, refused) = match why {
             Refusal::Transform => match serde_json::value::RawValue::from_string(source) {
@@ -347,19 +330,12 @@ pub(crate) async fn pull_again(
         let (t, n, id) = (ctx.tenant.clone(), ctx.scheme_name.clone(), q.id);
         let c = Arc::clone(ctx);
         let settled = db(&ctx.store, move |s| {
-            let Keyed {
-                mut pulled,
-                mut read,
-                filtered,
-            } = key_records(&c.mapper, records, expands);
-            pulled.extend(refused);
-            s.settle_refusal(&t, &n, id, on_change, &pulled, &mut |i, id| {
-                hand_off(&c.handoff, &mut read, &pulled, i, id);
+            key_and_commit(&c, records, refused, expands, |pulled, queued| {
+                s.settle_refusal(&t, &n, id, on_change, pulled, queued)
             })
-            .map(|counts| (counts, filtered))
         })
         .await;
-        let (counts, filtered) = match settled {
+        let (counts, _, filtered) = match settled {
             Ok(s) => s,
             // Deleted meanwhile (with its scheme, say): nothing to settle.
             Err(EngineError::Store(weft_store::StoreError::NotFound(_))) => continue,
@@ -393,18 +369,31 @@ pub(crate) struct Keyed {
     pub(crate) filtered: u64,
 }
 
-/// Hands record `i` of a commit, which the ledger queued as `id`, to the
-/// push as it was read, so that the push need not read it back.
-fn hand_off(
-    handoff: &crate::handoff::Handoff,
-    read: &mut [Option<weft_scheme::Read>],
-    pulled: &[Pulled],
-    i: usize,
-    id: i64,
-) {
-    if let (Some(r), Some(p)) = (read.get_mut(i).and_then(Option::take), pulled.get(i)) {
-        handoff.hold(id, r, p.source.len());
-    }
+/// Keys `records`, puts `refused` (refused before keying) after them, and
+/// commits them all with `commit`; each record the ledger queues goes to
+/// the push's hand-off as it was read, so that the push need not read it
+/// back. Gives what `commit` gave, how many records were committed and how
+/// many the filter dropped.
+fn key_and_commit<T>(
+    ctx: &RunContext,
+    records: Vec<String>,
+    refused: Vec<Pulled>,
+    expands: bool,
+    commit: impl FnOnce(&[Pulled], &mut dyn FnMut(usize, i64)) -> Result<T, weft_store::StoreError>,
+) -> Result<(T, u64, u64), weft_store::StoreError> {
+    let Keyed {
+        mut pulled,
+        mut read,
+        filtered,
+    } = key_records(&ctx.mapper, records, expands);
+    pulled.extend(refused);
+    let count = pulled.len() as u64;
+    commit(&pulled, &mut |i, id| {
+        if let (Some(r), Some(p)) = (read.get_mut(i).and_then(Option::take), pulled.get(i)) {
+            ctx.handoff.hold(id, r, p.source.len());
+        }
+    })
+    .map(|done| (done, count, filtered))
 }
 
 /// Expands (flatten, filter) and keys a page's records (pulled, or posted

@@ -149,7 +149,7 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
         let (ctx, params) = (Arc::clone(ctx), Arc::clone(&params));
         writing.spawn(async move {
             let ids: Vec<i64> = batch.iter().map(|(q, _)| q.id).collect();
-            let written = match with_sources(&ctx, batch).await {
+            let written = match with_sources(&ctx, batch, Document::Text).await {
                 Ok(batch) => write_batch(&ctx, &mut sessions, &params, batch).await,
                 Err(e) => {
                     ctx.end_with(RunStatus::Failed, e.to_string());
@@ -223,13 +223,14 @@ enum Document {
     Text(String),
 }
 
-/// A batch's records with their documents: those the hand-off no longer
-/// held when the batch was made (dropped for a newer version, say) are
-/// read from the ledger.
-async fn with_sources(
+/// Queued records with their documents: those missing (the hand-off no
+/// longer held them when the batch was made, dropped for a newer version
+/// say) are read from the ledger, as `kept` makes of their text.
+pub(crate) async fn with_sources<T>(
     ctx: &RunContext,
-    batch: Vec<(Queued, Option<Document>)>,
-) -> Result<Vec<(Queued, Document)>, EngineError> {
+    batch: Vec<(Queued, Option<T>)>,
+    kept: impl Fn(String) -> T,
+) -> Result<Vec<(Queued, T)>, EngineError> {
     let missing: Vec<i64> = batch
         .iter()
         .filter(|(_, d)| d.is_none())
@@ -243,7 +244,7 @@ async fn with_sources(
     batch
         .into_iter()
         .map(
-            |(q, document)| match document.or_else(|| read.remove(&q.id).map(Document::Text)) {
+            |(q, document)| match document.or_else(|| read.remove(&q.id).map(&kept)) {
                 Some(d) => Ok((q, d)),
                 None => Err(EngineError::Internal(format!(
                     "ledger record {} (key '{}') is queued but its document is gone",
