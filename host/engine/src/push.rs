@@ -161,9 +161,7 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                     if outcomes.iter().any(|o| matches!(o, Outcome::Retry { .. })) {
                         ctx.rescan.store(true, Ordering::SeqCst);
                     }
-                    db(&ctx.store, move |s| s.record_outcomes(&outcomes))
-                        .await
-                        .map(|()| true)
+                    record_outcomes(&ctx, outcomes).await.map(|()| true)
                 }
                 None => Ok(false),
             };
@@ -255,6 +253,12 @@ pub(crate) async fn with_sources<T>(
         .collect()
 }
 
+/// Commits what became of a batch's records.
+async fn record_outcomes(ctx: &RunContext, outcomes: Vec<Outcome>) -> Result<(), EngineError> {
+    let (t, n) = (ctx.tenant.clone(), ctx.scheme_name.clone());
+    db(&ctx.store, move |s| s.record_outcomes(&t, &n, &outcomes)).await
+}
+
 /// Maps and writes one batch; `None` when the run must stop (the batch's
 /// records stay queued as they were).
 async fn write_batch(
@@ -333,9 +337,7 @@ async fn write_batch(
                 if !outcomes.is_empty() {
                     // Mapping failures are final whatever happened to the rest.
                     let failed = outcomes.len() as u64;
-                    let keep = std::mem::take(&mut outcomes);
-                    let store = Arc::clone(&ctx.store);
-                    let _ = db(&store, move |s| s.record_outcomes(&keep)).await;
+                    let _ = record_outcomes(ctx, std::mem::take(&mut outcomes)).await;
                     ctx.update(|c| c.failed += failed);
                 }
                 let pause: Vec<Outcome> = sendable
@@ -348,7 +350,7 @@ async fn write_batch(
                     })
                     .collect();
                 if matches!(g, GiveUp::Transient(_) | GiveUp::Quota(_)) {
-                    let _ = db(&ctx.store, move |s| s.record_outcomes(&pause)).await;
+                    let _ = record_outcomes(ctx, pause).await;
                 }
                 ctx.give_up("writing to the target", g);
                 return None;

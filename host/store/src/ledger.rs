@@ -9,6 +9,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use crate::documents::{Kind, Packer, Stored};
 use crate::position::{Position, write_position};
 use crate::{SqliteStore, StoreError, now};
 
@@ -142,41 +143,14 @@ pub struct RecordView {
     pub updated_at: String,
 }
 
-/// A document as the ledger keeps it: lz4-compressed (a 旺店通 purchase
-/// order of five lines is 5 KB of JSON, a third of that compressed, and
-/// the ledger's write volume is what bounds a run's rate). Rows written
-/// before compression hold plain text and read back as they are.
-struct Packed(String);
-
-fn pack(text: &str) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(text.as_bytes())
-}
-
-impl rusqlite::types::FromSql for Packed {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        use rusqlite::types::{FromSqlError, ValueRef};
-        match value {
-            ValueRef::Text(t) => String::from_utf8(t.to_vec())
-                .map(Packed)
-                .map_err(|e| FromSqlError::Other(Box::new(e))),
-            ValueRef::Blob(b) => {
-                let bytes = lz4_flex::decompress_size_prepended(b)
-                    .map_err(|e| FromSqlError::Other(Box::new(e)))?;
-                String::from_utf8(bytes)
-                    .map(Packed)
-                    .map_err(|e| FromSqlError::Other(Box::new(e)))
-            }
-            _ => Err(FromSqlError::InvalidType),
-        }
-    }
-}
-
 fn json(text: Option<String>) -> Option<serde_json::Value> {
     text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
 }
 
-fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
-    Ok(RecordView {
+/// A row of [`VIEW`] and its documents, still packed (see
+/// [`SqliteStore::unpacked`]).
+fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<(RecordView, Stored, Option<Stored>)> {
+    let row = RecordView {
         id: r.get(0)?,
         scheme: r.get(1)?,
         key: r.get(2)?,
@@ -187,12 +161,13 @@ fn view(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordView> {
         error: r.get(7)?,
         target_id: r.get(8)?,
         target_number: r.get(9)?,
-        source: json(r.get::<_, Option<Packed>>(10)?.map(|p| p.0)).unwrap_or_default(),
-        mapped: json(r.get::<_, Option<Packed>>(11)?.map(|p| p.0)),
+        source: serde_json::Value::Null,
+        mapped: None,
         reply: json(r.get(12)?),
         first_seen: r.get(13)?,
         updated_at: r.get(14)?,
-    })
+    };
+    Ok((row, r.get(10)?, r.get(11)?))
 }
 
 const VIEW: &str = "l.id, l.scheme, l.key, l.status, l.attempts, l.versions, l.error_class, l.error, l.target_id, l.target_number, s.source, d.mapped, d.reply, l.first_seen, l.updated_at
@@ -208,6 +183,7 @@ fn now_ms() -> i64 {
 /// queues.
 fn upsert(
     tx: &rusqlite::Transaction<'_>,
+    packer: &mut Packer<'_>,
     tenant: &str,
     scheme: &str,
     on_change: OnChange,
@@ -249,7 +225,7 @@ fn upsert(
         ])?;
         if inserted == 1 {
             let id = tx.last_insert_rowid();
-            keep_source.execute(params![id, pack(&r.source)])?;
+            keep_source.execute(params![id, packer.pack(&r.source)?])?;
             if r.rejected.is_none() {
                 queued(i, id);
                 counts.new += 1;
@@ -275,7 +251,7 @@ fn upsert(
             Some((id, _)) => match on_change {
                 OnChange::Resend => {
                     requeue.execute(params![id, r.hash, at])?;
-                    keep_source.execute(params![id, pack(&r.source)])?;
+                    keep_source.execute(params![id, packer.pack(&r.source)?])?;
                     queued(i, id);
                     counts.changed += 1;
                 }
@@ -290,6 +266,38 @@ fn upsert(
 }
 
 impl SqliteStore {
+    /// The packer of `scheme`'s sources, `records` about to be written.
+    fn source_packer(
+        &self,
+        db: &rusqlite::Connection,
+        tenant: &str,
+        scheme: &str,
+        records: &[Pulled],
+    ) -> Result<Packer<'_>, StoreError> {
+        self.documents.packer(
+            db,
+            tenant,
+            scheme,
+            Kind::Source,
+            records.iter().map(|r| r.source.as_str()),
+        )
+    }
+
+    /// Rows of [`VIEW`] with their documents unpacked.
+    fn unpacked(
+        &self,
+        db: &rusqlite::Connection,
+        rows: impl IntoIterator<Item = (RecordView, Stored, Option<Stored>)>,
+    ) -> Result<Vec<RecordView>, StoreError> {
+        rows.into_iter()
+            .map(|(mut row, source, mapped)| {
+                row.source = json(Some(self.documents.unpack(db, source)?)).unwrap_or_default();
+                row.mapped = json(mapped.map(|m| self.documents.unpack(db, m)).transpose()?);
+                Ok(row)
+            })
+            .collect()
+    }
+
     /// Commits one pulled page: every record upserted by key and hash, and
     /// the pull position after the page, in one transaction. After a crash
     /// the pull resumes from the last committed page, and a record already
@@ -326,8 +334,9 @@ impl SqliteStore {
         queued: &mut dyn FnMut(usize, i64),
     ) -> Result<PageCounts, StoreError> {
         let mut db = self.db();
+        let mut packer = self.source_packer(&db, tenant, scheme, records)?;
         let tx = db.transaction()?;
-        let counts = upsert(&tx, tenant, scheme, on_change, records, queued)?;
+        let counts = upsert(&tx, &mut packer, tenant, scheme, on_change, records, queued)?;
         write_position(&tx, tenant, scheme, position)?;
         tx.commit()?;
         Ok(counts)
@@ -357,6 +366,7 @@ impl SqliteStore {
         queued: &mut dyn FnMut(usize, i64),
     ) -> Result<PageCounts, StoreError> {
         let mut db = self.db();
+        let mut packer = self.source_packer(&db, tenant, scheme, records)?;
         let tx = db.transaction()?;
         let key: String = tx
             .query_row(
@@ -404,7 +414,7 @@ impl SqliteStore {
                 )?;
                 tx.execute(
                     "UPDATE ledger_source SET source = ?2 WHERE id = ?1",
-                    params![id, pack(&one.source)],
+                    params![id, packer.pack(&one.source)?],
                 )?;
                 queued(0, id);
                 PageCounts {
@@ -415,7 +425,7 @@ impl SqliteStore {
             _ => {
                 // Its source and anything sent go with it (ON DELETE CASCADE).
                 tx.execute("DELETE FROM ledger WHERE id = ?1", params![id])?;
-                upsert(&tx, tenant, scheme, on_change, records, queued)?
+                upsert(&tx, &mut packer, tenant, scheme, on_change, records, queued)?
             }
         };
         tx.commit()?;
@@ -480,10 +490,10 @@ impl SqliteStore {
                 // A row without its document is left out rather than sent
                 // empty; the ledger writes both in one transaction.
                 match document
-                    .query_row(params![id], |r| r.get::<_, Packed>(0))
+                    .query_row(params![id], |r| r.get::<_, Stored>(0))
                     .optional()?
                 {
-                    Some(p) => Some(p.0),
+                    Some(p) => Some(self.documents.unpack(&db, p)?),
                     None => continue,
                 }
             };
@@ -511,10 +521,10 @@ impl SqliteStore {
         let mut out = std::collections::HashMap::with_capacity(ids.len());
         for &id in ids {
             if let Some(p) = stmt
-                .query_row(params![id], |r| r.get::<_, Packed>(0))
+                .query_row(params![id], |r| r.get::<_, Stored>(0))
                 .optional()?
             {
-                out.insert(id, p.0);
+                out.insert(id, self.documents.unpack(&db, p)?);
             }
         }
         Ok(out)
@@ -537,8 +547,21 @@ impl SqliteStore {
     ///
     /// # Errors
     /// Database errors.
-    pub fn record_outcomes(&self, outcomes: &[Outcome]) -> Result<(), StoreError> {
+    pub fn record_outcomes(
+        &self,
+        tenant: &str,
+        scheme: &str,
+        outcomes: &[Outcome],
+    ) -> Result<(), StoreError> {
         let mut db = self.db();
+        let sent_documents = outcomes.iter().filter_map(|o| match o {
+            Outcome::Done { mapped, .. } => Some(mapped.as_str()),
+            Outcome::Failed { mapped, .. } => mapped.as_deref(),
+            Outcome::Retry { .. } => None,
+        });
+        let mut packer = self
+            .documents
+            .packer(&db, tenant, scheme, Kind::Sent, sent_documents)?;
         let tx = db.transaction()?;
         let at = now();
         {
@@ -575,7 +598,7 @@ impl SqliteStore {
                         reply,
                     } => {
                         done.execute(params![id, target_id, target_number, at])?;
-                        sent.execute(params![id, pack(mapped), reply])?;
+                        sent.execute(params![id, packer.pack(mapped)?, reply])?;
                     }
                     Outcome::Failed {
                         id,
@@ -585,7 +608,7 @@ impl SqliteStore {
                     } => {
                         failed.execute(params![id, class, message, at])?;
                         if let Some(mapped) = mapped {
-                            sent_mapped.execute(params![id, pack(mapped)])?;
+                            sent_mapped.execute(params![id, packer.pack(mapped)?])?;
                         }
                     }
                     Outcome::Retry {
@@ -628,7 +651,8 @@ impl SqliteStore {
             ],
             view,
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = rows.collect::<Result<Vec<_>, _>>()?;
+        self.unpacked(&db, rows)
     }
 
     /// One ledger row of a tenant.
@@ -636,13 +660,17 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::NotFound`] (also for another tenant's row).
     pub fn record(&self, tenant: &str, id: i64) -> Result<RecordView, StoreError> {
-        self.db()
+        let db = self.db();
+        let row = db
             .query_row(
                 &format!("SELECT {VIEW} WHERE l.tenant = ?1 AND l.id = ?2"),
                 params![tenant, id],
                 view,
             )
             .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("record {id} of tenant '{tenant}'")))?;
+        self.unpacked(&db, [row])?
+            .pop()
             .ok_or_else(|| StoreError::NotFound(format!("record {id} of tenant '{tenant}'")))
     }
 
@@ -753,21 +781,25 @@ mod tests {
         assert_eq!(sources, [Some(big.as_str()), Some(r#"{"no":"B"}"#)]);
         let (a, b) = (queued[0].id, queued[1].id);
         store
-            .record_outcomes(&[
-                Outcome::Done {
-                    id: a,
-                    mapped: r#"{"FBillNo":"A"}"#.into(),
-                    target_id: Some("100".into()),
-                    target_number: Some("A".into()),
-                    reply: r#"{"existed":false}"#.into(),
-                },
-                Outcome::Failed {
-                    id: b,
-                    mapped: Some(r#"{"FBillNo":"B"}"#.into()),
-                    class: "invalid".into(),
-                    message: "物料不存在".into(),
-                },
-            ])
+            .record_outcomes(
+                "t",
+                "s",
+                &[
+                    Outcome::Done {
+                        id: a,
+                        mapped: r#"{"FBillNo":"A"}"#.into(),
+                        target_id: Some("100".into()),
+                        target_number: Some("A".into()),
+                        reply: r#"{"existed":false}"#.into(),
+                    },
+                    Outcome::Failed {
+                        id: b,
+                        mapped: Some(r#"{"FBillNo":"B"}"#.into()),
+                        class: "invalid".into(),
+                        message: "物料不存在".into(),
+                    },
+                ],
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         let done = store.record("t", a).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(done.status, "done");

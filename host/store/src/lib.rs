@@ -7,6 +7,7 @@
 
 mod checkpoint;
 pub mod connections;
+mod documents;
 pub mod ledger;
 pub mod lookups;
 mod migrations;
@@ -81,6 +82,8 @@ pub struct SqliteStore {
     checkpointer: Option<std::thread::JoinHandle<()>>,
     key: SecretKey,
     path: PathBuf,
+    /// The ledger's compression dictionaries in use.
+    documents: documents::Documents,
 }
 
 /// Keeps each cached statement's query plan across new bindings. Without
@@ -157,6 +160,7 @@ impl SqliteStore {
             checkpointer: Some(checkpointer),
             key,
             path: path.to_owned(),
+            documents: documents::Documents::default(),
         })
     }
 

@@ -100,7 +100,7 @@ const STEPS: &[&str] = &[
     // 3: a record's documents beside its ledger row. Status changes then
     // rewrite a small row, not the source and the sent document with it
     // (a ledger row grew past a page when its mapped document was added).
-    // Documents are lz4 blocks (ledger.rs, `Packed`); rows moved here from
+    // Documents are packed (documents.rs); rows moved here from
     // version 2 stay text.
     "CREATE TABLE ledger_source (
         id      INTEGER PRIMARY KEY REFERENCES ledger(id) ON DELETE CASCADE,
@@ -125,6 +125,20 @@ const STEPS: &[&str] = &[
         hash        TEXT NOT NULL UNIQUE,
         label       TEXT NOT NULL,
         created_at  TEXT NOT NULL
+    );",
+    // 5: the dictionaries the ledger's documents are compressed with
+    // (documents.rs), one per scheme and kind of document. A document names
+    // its dictionary by id, so ids are never reused (AUTOINCREMENT) and a
+    // dictionary goes only with its scheme, as the documents do.
+    "CREATE TABLE ledger_dicts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant      TEXT NOT NULL,
+        scheme      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        dict        BLOB NOT NULL,
+        created_at  TEXT NOT NULL,
+        UNIQUE (tenant, scheme, kind),
+        FOREIGN KEY (tenant, scheme) REFERENCES schemes(tenant, name) ON DELETE CASCADE
     );",
 ];
 

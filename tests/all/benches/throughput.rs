@@ -1,7 +1,8 @@
 //! End-to-end throughput of the 旺店通 → 金蝶云星空 purchase-order scheme:
 //! the simulator (in this process) → the real `weft` binary → the
 //! simulator, on loopback, no injected latency. Reports documents/s and the
-//! `weft` process's peak RSS (from `wait4`).
+//! `weft` process's peak RSS (from `wait4`), and the size of the database
+//! it leaves.
 //!
 //! `just bench` runs it; `WEFT_BENCH_ORDERS` (default 100000) and
 //! `WEFT_BENCH_LINES` (default 5) size the dataset.
@@ -155,5 +156,13 @@ fn main() {
     println!("  throughput       {:.0} documents/s", orders as f64 / wall);
     println!("  weft peak RSS    {:.1} MiB", peak_kib as f64 / 1024.0);
     println!("  weft CPU time    {cpu:.2} s (user + system)");
+    // The writer checkpoints and removes the log as weft exits: the file
+    // is the whole ledger.
+    let ledger = std::fs::metadata(home.path().join("weft.db")).map_or(0, |m| m.len());
+    println!(
+        "  database size    {:.1} MB ({:.0} bytes/document)",
+        ledger as f64 / 1e6,
+        ledger as f64 / orders as f64
+    );
     sim.shutdown();
 }
