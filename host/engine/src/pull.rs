@@ -304,6 +304,7 @@ pub(crate) async fn pull_again(
         })
         .collect();
     for (q, source) in crate::push::with_sources(ctx, rows, |text| text).await? {
+        let mut dropped = 0;
         let Some(why) = Refusal::of_key(&q.key) else {
             continue;
         };
@@ -323,9 +324,18 @@ pub(crate) async fn pull_again(
                     )));
                 }
             },
-            Refusal::Unexpandable | Refusal::NoKey => (vec![source], Vec::new()),
+            Refusal::Unexpandable => (vec![source], Vec::new()),
+            // Expanded already, so only the filter is applied again: the
+            // scheme may now drop such records rather than key them.
+            Refusal::NoKey => match refilter(&ctx.mapper, source) {
+                Refiltered::Kept(source) => (vec![source], Vec::new()),
+                Refiltered::Dropped => {
+                    dropped += 1;
+                    (Vec::new(), Vec::new())
+                }
+                Refiltered::Refused(record) => (Vec::new(), vec![record]),
+            },
         };
-        // A record refused for its key was expanded already.
         let expands = why != Refusal::NoKey && expands(&ctx.scheme);
         let (t, n, id) = (ctx.tenant.clone(), ctx.scheme_name.clone(), q.id);
         let c = Arc::clone(ctx);
@@ -350,12 +360,35 @@ pub(crate) async fn pull_again(
             "a refused record was taken through the pull again"
         );
         ctx.update(|c| {
-            c.filtered += filtered;
+            c.filtered += filtered + dropped;
             c.add(&counts);
         });
     }
     ctx.queued.notify_waiters();
     Ok(())
+}
+
+/// What `source.filter` makes of a record refused for its key.
+enum Refiltered {
+    Kept(String),
+    Dropped,
+    /// The filter fails on it.
+    Refused(Pulled),
+}
+
+fn refilter(mapper: &weft_scheme::Mapper, source: String) -> Refiltered {
+    let keeps = serde_json::from_str::<Value>(&source)
+        .map_err(|e| e.to_string())
+        .and_then(|record| mapper.keeps(&record).map_err(|e| e.to_string()));
+    match keeps {
+        Ok(true) => Refiltered::Kept(source),
+        Ok(false) => Refiltered::Dropped,
+        Err(e) => Refiltered::Refused(refused(
+            source,
+            Refusal::Unexpandable,
+            format!("cannot expand the record: {e}"),
+        )),
+    }
 }
 
 /// A page's records, keyed.

@@ -263,3 +263,45 @@ fn a_record_without_a_key_is_not_sent_on_retry_until_the_scheme_can_key_it() {
     // The retried record became the order, keyed by its id.
     assert_delivered_as(&demo, &id, &number);
 }
+
+#[test]
+fn a_record_without_a_key_leaves_the_queue_on_retry_once_the_filter_drops_it() {
+    let demo = demo(&["wdt", "k3cloud"]);
+    demo.apply_seed("wdt-purchase-order-to-k3cloud.yaml");
+    demo.sim
+        .add(SourceKind::PurchaseOrders, json!({"purchase_no": " "}))
+        .expect("add a purchase order");
+    let outcome = demo.run(SCHEME);
+    assert_eq!(count(&outcome, "failed"), 1, "{outcome:#}");
+    let failed = demo.failed(SCHEME);
+    let id = text(&failed[0]["id"]);
+
+    // The user decides orders without a number are not to be sent.
+    let key = r#"  key: "{{ purchase_no }}""#;
+    let yaml = seed_scheme().replace(
+        key,
+        &format!("{key}\n  filter: \"{{{{ purchase_no | trim != '' }}}}\""),
+    );
+    assert!(yaml.contains("filter:"), "{yaml}");
+    demo.apply_text("po.yaml", &yaml);
+    // Retried, it is dropped by the filter, as it would be if pulled now:
+    // out of the exception queue, and never sent.
+    let said = demo
+        .ok(&["records", "retry", &id, "--tenant", TENANT])
+        .stdout;
+    assert!(
+        said.contains("written 0 ") && said.contains("filtered 1") && said.contains("failed 0 "),
+        "{said}"
+    );
+    assert!(demo.failed(SCHEME).is_empty());
+    let gone = demo.weft(&["records", "show", &id, "--tenant", TENANT]);
+    assert!(
+        gone.code != 0 && gone.stderr.contains("not found"),
+        "record {id} is still in the ledger: {}",
+        gone.stdout
+    );
+    assert_eq!(demo.sim.k3_bill_count(FORM), 20);
+    let outcome = demo.run(SCHEME);
+    assert_eq!(count(&outcome, "written"), 0, "{outcome:#}");
+    assert_eq!(count(&outcome, "failed"), 0, "{outcome:#}");
+}

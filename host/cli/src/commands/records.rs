@@ -126,13 +126,18 @@ pub async fn run(engine: &Engine, command: RecordsCommand) -> Result<()> {
                     })
                     .await?;
                 let c = outcome.counts;
-                println!(
-                    "{s}: written {}  existed {}  failed {}  ({})",
-                    c.written,
-                    c.existed,
-                    c.failed,
-                    outcome.status.as_str()
+                let mut said = format!(
+                    "{s}: written {}  existed {}  failed {}",
+                    c.written, c.existed, c.failed
                 );
+                // A record refused before it was keyed, pulled again, may
+                // turn out to be one the ledger has, or one the filter drops.
+                for (what, n) in [("duplicate", c.duplicate), ("filtered", c.filtered)] {
+                    if n > 0 {
+                        said.push_str(&format!("  {what} {n}"));
+                    }
+                }
+                println!("{said}  ({})", outcome.status.as_str());
             }
         }
     }

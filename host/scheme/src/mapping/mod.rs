@@ -150,22 +150,34 @@ impl Mapper {
             None => vec![record],
             Some(path) => flatten(record, path)?,
         };
-        let Some(filter) = self.plans.filter else {
+        if self.plans.filter.is_none() {
             return Ok(records);
-        };
-        let slots = self.program.slots();
+        }
         let mut kept = Vec::with_capacity(records.len());
         for r in records {
-            let ctx = self.plans.filter_need.project(&r);
-            let keep = slot_value(slots, filter, &ctx).map_err(|message| MapError {
-                path: "source.filter".into(),
-                message,
-            })?;
-            if keep.is_true() {
+            if self.keeps(&r)? {
                 kept.push(r);
             }
         }
         Ok(kept)
+    }
+
+    /// Whether `source.filter` keeps an (expanded) record; true without
+    /// a filter.
+    ///
+    /// # Errors
+    ///
+    /// The filter fails.
+    pub fn keeps(&self, record: &serde_json::Value) -> Result<bool, MapError> {
+        let Some(filter) = self.plans.filter else {
+            return Ok(true);
+        };
+        let ctx = self.plans.filter_need.project(record);
+        let keep = slot_value(self.program.slots(), filter, &ctx).map_err(|message| MapError {
+            path: "source.filter".into(),
+            message,
+        })?;
+        Ok(keep.is_true())
     }
 
     /// The business key of an (expanded) record, from `source.key`.

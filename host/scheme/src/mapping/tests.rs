@@ -604,6 +604,13 @@ fn keys_and_filters_on_the_pull_side() {
         .expand(json!({"no": "R2", "data": {"items": [{"id": 1, "qty": "x"}]}}))
         .expect_err("bad filter");
     assert_eq!(e.to_string(), "source.filter: number: 'x' is not a number");
+    // The filter alone, on a row flattened already.
+    let row = |qty: &str| json!({"no": "R3", "data": {"items": {"id": 4, "qty": qty}}});
+    assert_eq!(m.keeps(&row("3")).ok(), Some(true));
+    assert_eq!(m.keeps(&row("0")).ok(), Some(false));
+    assert!(m.keeps(&row("x")).is_err());
+    let unfiltered = mapper_with("  a: 1\n", "", &LookupTables::new());
+    assert_eq!(unfiltered.keeps(&json!({})).ok(), Some(true));
 }
 
 #[test]
