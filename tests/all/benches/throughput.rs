@@ -1,7 +1,7 @@
 //! End-to-end throughput of the 旺店通 → 金蝶云星空 purchase-order scheme:
 //! the simulator (in this process) → the real `weft` binary → the
 //! simulator, on loopback, no injected latency. Reports documents/s and the
-//! `weft` process's peak RSS (from `wait4`), and the size of the database
+//! `weft` process's peak RSS (its `VmHWM`), and the size of the database
 //! it leaves.
 //!
 //! `just bench` runs it; `WEFT_BENCH_ORDERS` (default 100000) and
@@ -9,11 +9,13 @@
 //! (default 3) says how many runs, each on a fresh simulator and
 //! `WEFT_HOME`, the median is taken of.
 
-// `wait4` is the one way to read a finished child's peak RSS and CPU time.
+// `wait4` is the one way to read a finished child's CPU time.
 #![allow(unsafe_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use weft_sim::{DatasetConfig, SimConfig, Simulator};
@@ -54,8 +56,31 @@ fn weft(home: &Path, origin: &str, args: &[&str]) {
     );
 }
 
-/// Peak RSS (KiB) and CPU seconds of a finished child, via `wait4`.
-fn wait_with_usage(child: &std::process::Child) -> (i32, i64, f64) {
+/// The child's high-water RSS (KiB), read from `/proc/<pid>/status`
+/// until `done` is set. `wait4`'s `ru_maxrss` cannot be used: the kernel
+/// records, at `exec`, the peak of the address space the child leaves,
+/// which for a `vfork`/`posix_spawn` child is this process's own (the
+/// simulator and its dataset), and reports the larger of the two.
+fn watch_peak_rss(pid: u32, done: Arc<AtomicBool>) -> std::thread::JoinHandle<i64> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        let mut peak = 0;
+        // Bounded by the child's life: `done` is set once it is reaped.
+        while !done.load(Ordering::SeqCst) {
+            let hwm = std::fs::read_to_string(&path).ok().and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+            });
+            peak = peak.max(hwm.unwrap_or(0));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        peak
+    })
+}
+
+/// Exit code and CPU seconds of a finished child, via `wait4`.
+fn wait_with_usage(child: &std::process::Child) -> (i32, f64) {
     let pid = i32::try_from(child.id()).expect("pid fits");
     let mut status = 0;
     // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
@@ -67,7 +92,6 @@ fn wait_with_usage(child: &std::process::Child) -> (i32, i64, f64) {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (
         libc::WEXITSTATUS(status),
-        usage.ru_maxrss,
         secs(usage.ru_utime) + secs(usage.ru_stime),
     )
 }
@@ -202,7 +226,11 @@ fn measure(orders: usize, lines: usize) -> Figures {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
     });
-    let (code, peak_kib, cpu) = wait_with_usage(&child);
+    let done = Arc::new(AtomicBool::new(false));
+    let peak = watch_peak_rss(child.id(), Arc::clone(&done));
+    let (code, cpu) = wait_with_usage(&child);
+    done.store(true, Ordering::SeqCst);
+    let peak_kib = peak.join().expect("RSS watcher");
     let wall = started.elapsed().as_secs_f64();
     let text = reader.join().expect("reader").expect("stdout");
     assert_eq!(code, 0, "the run failed: {text}");
