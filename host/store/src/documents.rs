@@ -141,6 +141,40 @@ fn with_id(mut dict: Vec<u8>, id: i64) -> Option<Vec<u8>> {
     Some(dict)
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every change under these locks is a whole insert or replace.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The id of the dictionary of `scheme`'s documents of kind `kind`.
+fn dictionary_of(
+    db: &rusqlite::Connection,
+    tenant: &str,
+    scheme: &str,
+    kind: Kind,
+) -> Result<Option<i64>, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT id FROM ledger_dicts WHERE tenant = ?1 AND scheme = ?2 AND kind = ?3",
+        )?
+        .query_row(params![tenant, scheme, kind.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+/// Dictionary `id`, ready for zstd.
+///
+/// # Errors
+/// [`StoreError::Damaged`] when there is no such dictionary or it is not
+/// one; database errors.
+fn dictionary(db: &rusqlite::Connection, id: i64) -> Result<Vec<u8>, StoreError> {
+    let dict: Vec<u8> = db
+        .prepare_cached("SELECT dict FROM ledger_dicts WHERE id = ?1")?
+        .query_row(params![id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| damaged(format_args!("its dictionary {id} is gone")))?;
+    with_id(dict, id).ok_or_else(|| damaged(format_args!("dictionary {id} is not one")))
+}
+
 impl Documents {
     /// A packer for the documents of `scheme` of kind `kind`, about to be
     /// written with `coming` among them. Call it on the writer connection
@@ -157,20 +191,12 @@ impl Documents {
         kind: Kind,
         coming: impl IntoIterator<Item = &'t str>,
     ) -> Result<Packer<'_>, StoreError> {
-        let mut packing = self
-            .packing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut packing = lock(&self.packing);
         let key = (tenant.to_owned(), scheme.to_owned(), kind);
         // The row may have gone with its scheme, or another process may
         // have trained one first: the table says which dictionary is the
         // scheme's, the cache only saves loading it.
-        let stored: Option<i64> = db
-            .prepare_cached(
-                "SELECT id FROM ledger_dicts WHERE tenant = ?1 AND scheme = ?2 AND kind = ?3",
-            )?
-            .query_row(params![tenant, scheme, kind.as_str()], |r| r.get(0))
-            .optional()?;
+        let stored = dictionary_of(db, tenant, scheme, kind)?;
         let current = match (packing.get(&key), stored) {
             (Some(Packing::Trained { id, .. }), Some(s)) => *id == s,
             (Some(Packing::Learning { .. } | Packing::Plain), None) => true,
@@ -205,13 +231,7 @@ impl Documents {
     }
 
     fn load_packing(db: &rusqlite::Connection, id: i64) -> Result<Packing, StoreError> {
-        let dict: Vec<u8> = db.query_row(
-            "SELECT dict FROM ledger_dicts WHERE id = ?1",
-            params![id],
-            |r| r.get(0),
-        )?;
-        let dict =
-            with_id(dict, id).ok_or_else(|| damaged(format_args!("dictionary {id} is not one")))?;
+        let dict = dictionary(db, id)?;
         let compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, &dict)
             .map_err(|e| damaged(format_args!("dictionary {id}: {e}")))?;
         Ok(Packing::Trained { id, compressor })
@@ -245,11 +265,11 @@ impl Documents {
              ON CONFLICT (tenant, scheme, kind) DO NOTHING",
         )?
         .execute(params![tenant, scheme, kind.as_str(), dict, now()])?;
-        let id: i64 = db.query_row(
-            "SELECT id FROM ledger_dicts WHERE tenant = ?1 AND scheme = ?2 AND kind = ?3",
-            params![tenant, scheme, kind.as_str()],
-            |r| r.get(0),
-        )?;
+        // The scheme was there when the page was read; if it has gone
+        // since, the insert failed on its foreign key.
+        let id = dictionary_of(db, tenant, scheme, kind)?.ok_or_else(|| {
+            StoreError::NotFound(format!("scheme '{scheme}' of tenant '{tenant}'"))
+        })?;
         tracing::debug!(
             tenant,
             scheme,
@@ -291,23 +311,11 @@ impl Documents {
         let Some(id) = zstd::zstd_safe::get_dict_id_from_frame(frame).map(u32::from) else {
             return zstd::bulk::decompress(frame, MAX_DOCUMENT).map_err(damaged);
         };
-        let mut unpacking = self
-            .unpacking
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut unpacking = lock(&self.unpacking);
         let decompressor = match unpacking.entry(id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let dict: Vec<u8> = db
-                    .query_row(
-                        "SELECT dict FROM ledger_dicts WHERE id = ?1",
-                        params![i64::from(id)],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .ok_or_else(|| damaged(format_args!("its dictionary {id} is gone")))?;
-                let dict = with_id(dict, i64::from(id))
-                    .ok_or_else(|| damaged(format_args!("dictionary {id} is not one")))?;
+                let dict = dictionary(db, i64::from(id))?;
                 e.insert(
                     zstd::bulk::Decompressor::with_dictionary(&dict)
                         .map_err(|e| damaged(format_args!("dictionary {id}: {e}")))?,

@@ -283,19 +283,15 @@ impl SqliteStore {
         )
     }
 
-    /// Rows of [`VIEW`] with their documents unpacked.
+    /// A row of [`VIEW`] with its documents unpacked.
     fn unpacked(
         &self,
         db: &rusqlite::Connection,
-        rows: impl IntoIterator<Item = (RecordView, Stored, Option<Stored>)>,
-    ) -> Result<Vec<RecordView>, StoreError> {
-        rows.into_iter()
-            .map(|(mut row, source, mapped)| {
-                row.source = json(Some(self.documents.unpack(db, source)?)).unwrap_or_default();
-                row.mapped = json(mapped.map(|m| self.documents.unpack(db, m)).transpose()?);
-                Ok(row)
-            })
-            .collect()
+        (mut row, source, mapped): (RecordView, Stored, Option<Stored>),
+    ) -> Result<RecordView, StoreError> {
+        row.source = json(Some(self.documents.unpack(db, source)?)).unwrap_or_default();
+        row.mapped = json(mapped.map(|m| self.documents.unpack(db, m)).transpose()?);
+        Ok(row)
     }
 
     /// Commits one pulled page: every record upserted by key and hash, and
@@ -651,8 +647,7 @@ impl SqliteStore {
             ],
             view,
         )?;
-        let rows = rows.collect::<Result<Vec<_>, _>>()?;
-        self.unpacked(&db, rows)
+        rows.map(|row| self.unpacked(&db, row?)).collect()
     }
 
     /// One ledger row of a tenant.
@@ -669,9 +664,7 @@ impl SqliteStore {
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("record {id} of tenant '{tenant}'")))?;
-        self.unpacked(&db, [row])?
-            .pop()
-            .ok_or_else(|| StoreError::NotFound(format!("record {id} of tenant '{tenant}'")))
+        self.unpacked(&db, row)
     }
 
     /// Puts failed records back in the queue: one by id, or every failed
