@@ -122,7 +122,29 @@ fn init_tracing(format: LogFormat, verbose: u8) {
     }
 }
 
+/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the Rust
+/// bindings name the options around it, not this one).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// A run frees megabytes of pages, bodies and documents every few
+/// milliseconds; mimalloc's default keeps freed memory a whole second
+/// before giving it back, which put a 100,000-order run's peak RSS between
+/// 150 and 215 MiB. A tenth of a second keeps it under 170 MiB for a few
+/// percent more system time (`just bench`). `MIMALLOC_PURGE_DELAY` still
+/// overrides it.
+fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer in mimalloc's option table; mimalloc
+        // reads the option on each purge, so setting it late is fine.
+        #[allow(unsafe_code)]
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 100);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     // A service's log is its record of what happened: info by default.
     let verbose = match cli.command {

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use weft_runtime::{ErrorClass, WriteOutcome};
 use weft_store::{Outcome, Queued};
@@ -46,6 +47,12 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
     let mut idle: Vec<Sessions> = (0..ctx.engine.options.writers.max(1))
         .map(|_| Sessions::new(ctx.target.clone(), ctx.engine.options.calls_per_session))
         .collect();
+    // A writer hands its session back as soon as the target has answered,
+    // and the next batch is written while the settler commits this one's
+    // outcomes.
+    let (returned, mut returning) = mpsc::unbounded_channel::<Sessions>();
+    let (settle, settling) = mpsc::unbounded_channel::<Settling>();
+    let settler = tokio::spawn(settle_outcomes(Arc::clone(ctx), settling));
     // Records handed to a writer stay `queued` in the ledger until their
     // outcomes are committed; a rescan from the start must not hand them
     // out a second time.
@@ -57,11 +64,22 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
         if ctx.stopping() || failure.is_some() {
             break;
         }
+        while let Ok(sessions) = returning.try_recv() {
+            idle.push(sessions);
+        }
         if idle.is_empty() {
-            let Some(done) = writing.join_next().await else {
-                break;
-            };
-            finish(done, &mut idle, &mut in_flight, &mut failure);
+            tokio::select! {
+                biased;
+                Some(sessions) = returning.recv() => idle.push(sessions),
+                done = writing.join_next() => {
+                    // No writer left and no session back: one died with
+                    // its session, and `finish` recorded why.
+                    let Some(done) = done else {
+                        break;
+                    };
+                    finish(done, &mut in_flight, &mut failure);
+                }
+            }
             continue;
         }
         // Registered before the query, so a page committed in between
@@ -103,7 +121,7 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                 tokio::select! {
                     done = writing.join_next() => {
                         if let Some(done) = done {
-                            finish(done, &mut idle, &mut in_flight, &mut failure);
+                            finish(done, &mut in_flight, &mut failure);
                         }
                     }
                     () = notified => {}
@@ -147,6 +165,7 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
             })
             .collect();
         let (ctx, params) = (Arc::clone(ctx), Arc::clone(&params));
+        let (returned, settle) = (returned.clone(), settle.clone());
         writing.spawn(async move {
             let ids: Vec<i64> = batch.iter().map(|(q, _)| q.id).collect();
             let written = match with_sources(&ctx, batch, Document::Text).await {
@@ -156,41 +175,45 @@ async fn push_queue(ctx: &Arc<RunContext>) -> Result<(), EngineError> {
                     None
                 }
             };
+            // Never refused: the receiver lives as long as this task's
+            // JoinSet.
+            let _ = returned.send(sessions);
             let result = match written {
                 Some(outcomes) => {
                     if outcomes.iter().any(|o| matches!(o, Outcome::Retry { .. })) {
                         ctx.rescan.store(true, Ordering::SeqCst);
                     }
-                    record_outcomes(&ctx, outcomes).await.map(|()| true)
+                    settled(&settle, outcomes).await
                 }
-                None => Ok(false),
+                None => Ok(()),
             };
             ctx.flush_log().await;
-            Written {
-                sessions,
-                ids,
-                result,
-            }
+            Written { ids, result }
         });
     }
     // Writers already under way finish their batch and commit it.
     while let Some(done) = writing.join_next().await {
-        finish(done, &mut idle, &mut in_flight, &mut failure);
+        finish(done, &mut in_flight, &mut failure);
+    }
+    drop(settle);
+    if let Err(e) = settler.await {
+        failure.get_or_insert(EngineError::Internal(format!(
+            "the outcome settler died: {e}"
+        )));
     }
     failure.map_or(Ok(()), Err)
 }
 
-/// What a writer hands back: its session for the next batch, the records
-/// it had, and whether the run goes on.
+/// What a writer hands back once its batch's outcomes are committed (or
+/// it was told to stop): the records it had, which stay in flight until
+/// then so that no rescan hands them out again.
 struct Written {
-    sessions: Sessions,
     ids: Vec<i64>,
-    result: Result<bool, EngineError>,
+    result: Result<(), EngineError>,
 }
 
 fn finish(
     done: Result<Written, tokio::task::JoinError>,
-    idle: &mut Vec<Sessions>,
     in_flight: &mut HashSet<i64>,
     failure: &mut Option<EngineError>,
 ) {
@@ -199,16 +222,62 @@ fn finish(
             for id in &w.ids {
                 in_flight.remove(id);
             }
-            match w.result {
-                // A writer told to stop has already ended the run.
-                Ok(_) => idle.push(w.sessions),
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
+            // A writer told to stop has already ended the run.
+            if let Err(e) = w.result {
+                failure.get_or_insert(e);
             }
         }
         Err(e) => {
             failure.get_or_insert(EngineError::Internal(format!("a target writer died: {e}")));
+        }
+    }
+}
+
+/// A written batch's outcomes, and the writer waiting for their commit.
+struct Settling {
+    outcomes: Vec<Outcome>,
+    done: oneshot::Sender<Result<(), EngineError>>,
+}
+
+/// Hands `outcomes` to the settler and waits until they are committed.
+async fn settled(
+    settle: &mpsc::UnboundedSender<Settling>,
+    outcomes: Vec<Outcome>,
+) -> Result<(), EngineError> {
+    let (done, committed) = oneshot::channel();
+    settle
+        .send(Settling { outcomes, done })
+        .map_err(|_| EngineError::Internal("the outcome settler is gone".into()))?;
+    committed
+        .await
+        .map_err(|_| EngineError::Internal("the outcome settler died".into()))?
+}
+
+/// Commits the outcomes of the batches written meanwhile together, in one
+/// transaction: writers that finish at about the same time share a
+/// commit, and none waits for the ledger's lock while holding a session.
+async fn settle_outcomes(ctx: Arc<RunContext>, mut settling: mpsc::UnboundedReceiver<Settling>) {
+    while let Some(first) = settling.recv().await {
+        let mut group = vec![first];
+        while let Ok(more) = settling.try_recv() {
+            group.push(more);
+        }
+        let outcomes: Vec<Outcome> = group
+            .iter_mut()
+            .flat_map(|s| std::mem::take(&mut s.outcomes))
+            .collect();
+        let result = record_outcomes(&ctx, outcomes).await;
+        let failed = result.as_ref().err().map(ToString::to_string);
+        let mut first = Some(result);
+        for s in group {
+            // The first writer gets the error itself; the others, its text.
+            let reply = first.take().unwrap_or_else(|| match &failed {
+                None => Ok(()),
+                Some(e) => Err(EngineError::Internal(format!(
+                    "committing a batch's outcomes: {e}"
+                ))),
+            });
+            let _ = s.done.send(reply);
         }
     }
 }
