@@ -125,6 +125,10 @@ fn init_tracing(format: LogFormat, verbose: u8) {
 /// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (the Rust
 /// bindings name the options around it, not this one).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+// The option after it, which the bindings do name: a mimalloc that
+// renumbered its options fails the build here rather than have the wrong
+// option set.
+const _: () = assert!(libmimalloc_sys::mi_option_use_numa_nodes == MI_OPTION_PURGE_DELAY + 1);
 
 /// A run frees megabytes of pages, bodies and documents every few
 /// milliseconds. mimalloc's defaults keep freed memory a whole second

@@ -600,3 +600,31 @@ async fn json_logs_and_metrics_need_the_admin() {
         lines.join("\n")
     );
 }
+
+/// `THP_enabled` of a running service, from its `/proc/<pid>/status`.
+fn huge_pages_allowed(service: &Service) -> Option<String> {
+    let pid = service.child.as_ref()?.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_does_without_huge_pages_unless_told_otherwise() {
+    let demo = Demo::start(purchase_orders(1), &["wdt", "k3cloud"]);
+    let service = Service::start(&demo, &["--no-schedule"], &[]);
+    // Kernels older than 5.0 do not show the flag; nothing to check there.
+    let Some(allowed) = huge_pages_allowed(&service) else {
+        return;
+    };
+    assert_eq!(allowed, "0", "weft serve runs with transparent huge pages");
+    drop(service);
+    let told = Service::start(&demo, &["--no-schedule"], &[("MIMALLOC_ALLOW_THP", "1")]);
+    assert_eq!(
+        huge_pages_allowed(&told).as_deref(),
+        Some("1"),
+        "MIMALLOC_ALLOW_THP=1 did not keep huge pages"
+    );
+}
